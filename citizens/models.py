@@ -1,0 +1,1 @@
+"""Citizen accounts and their verified addresses: see citizens/ services."""

@@ -1,0 +1,19 @@
+"""Tests run on the real services: PostgreSQL and Redis on 127.0.0.1."""
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = False
+DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ileti")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Tests run tasks eagerly unless they start a real worker (see tests/conftest.py: celery_worker).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "citizens.sms.backends.locmem.SmsBackend"
+SMS_INBOUND_SECRET = "test-inbound-secret"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/ileti-test-media")
+LANGUAGE_CODE = "tr"

@@ -1,0 +1,228 @@
+"""The rules of SPEC §3 as pure functions: one source of truth for the form, the API and uploads.
+
+`check_movement` validates one incoming movement on its own (formats, dates, sources, the three
+business days, declaration periods). `check_transition` decides what it does to the stored row.
+The bulk upload applies `check_movement` per row in Python and mirrors `check_transition` in SQL;
+tests/consents/test_rule_agreement.py keeps the two in step.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from providers.models import Channel
+
+from .business_days import within_registration_window
+from .errors import ConsentRuleError
+from .models import PROVIDER_SOURCES, REGISTRY_SOURCES, RecipientType, Source, Status
+from .recipients import EMAIL, normalize_recipient
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+EARLIEST_CONSENT_DATE = dt.datetime(2015, 5, 1, tzinfo=ISTANBUL)
+HS_2015_DATE = EARLIEST_CONSENT_DATE
+DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+class Origin(str, Enum):
+    PROVIDER = "provider"  # a provider, its dealer, or an operator acting for it
+    CITIZEN = "citizen"  # the recipient, through the registry's own channels
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodInfo:
+    """What the rules need to know of the provider's declaration period."""
+
+    id: int
+    review_until: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A validated movement, normalised, ready to be applied to the stored row."""
+
+    recipient: str
+    recipient_type: str
+    channel: str
+    status: str
+    source: str | None
+    consent_date: dt.datetime | None
+    declaration_period_id: int | None = None
+    review_until: dt.datetime | None = None
+    late_report: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.recipient, self.recipient_type, self.channel)
+
+
+class Outcome(str, Enum):
+    CREATE = "create"
+    CHANGE = "change"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The part of a stored consent that the transition rules look at."""
+
+    status: str
+    consent_date: dt.datetime
+
+
+def parse_consent_date(value: Any, *, field: str = "consentDate") -> dt.datetime | None:
+    """Accept a datetime or İYS's 'yyyy-mm-dd hh:mm:ss' text (Europe/Istanbul when no offset)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        text = str(value).strip()
+        moment = None
+        for fmt in DATE_FORMATS:
+            try:
+                moment = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if moment is None:
+            try:
+                moment = dt.datetime.fromisoformat(text)
+            except ValueError:
+                # Looks like a date but is not one (2021-02-30) versus a wrong shape altogether.
+                if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+                    raise ConsentRuleError("H157", field=field, value=value) from None
+                raise ConsentRuleError("H158", field=field, value=value) from None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=ISTANBUL)
+    return moment
+
+
+def _require_choice(value: Any, choices: list[str], *, missing: str, invalid: str, field: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ConsentRuleError(missing, field=field, value=value)
+    text = str(value).strip().upper()
+    if text not in choices:
+        raise ConsentRuleError(invalid, field=field, value=value)
+    return text
+
+
+def check_movement(
+    *,
+    recipient: Any,
+    recipient_type: Any,
+    channel: Any,
+    status: Any,
+    source: Any,
+    consent_date: Any,
+    origin: Origin,
+    now: dt.datetime,
+    open_period: PeriodInfo | None,
+    period_deadline: dt.date | None = None,
+) -> Movement:
+    """Validate one movement on its own; raise ConsentRuleError naming the field and the İYS code."""
+    recipient_type = _require_choice(
+        recipient_type, RecipientType.values, missing="H170", invalid="H116", field="recipientType"
+    )
+    channel = _require_choice(channel, Channel.values, missing="H111", invalid="H117", field="type")
+    status = _require_choice(status, Status.values, missing="H110", invalid="H115", field="status")
+    address = normalize_recipient(recipient)
+    if (channel == Channel.EPOSTA) != (address.kind == EMAIL):
+        raise ConsentRuleError("H464", field="recipient", value=recipient)
+
+    source_text = str(source).strip().upper() if source is not None and str(source).strip() else None
+    if origin is Origin.CITIZEN:
+        if source_text not in REGISTRY_SOURCES:
+            raise ConsentRuleError("ILT004", field="source", value=source)
+        # A citizen's own movement takes effect now (rule 9); no business-day window applies.
+        return Movement(address.value, recipient_type, channel, status, source_text, now)
+
+    if source_text is None:
+        if recipient_type != RecipientType.TACIR:
+            raise ConsentRuleError("H113", field="source", value=source)
+    elif source_text in REGISTRY_SOURCES:
+        raise ConsentRuleError("ILT002", field="source", value=source)
+    elif source_text not in PROVIDER_SOURCES:
+        raise ConsentRuleError("H119", field="source", value=source)
+
+    moment = parse_consent_date(consent_date)
+    if moment is None and recipient_type != RecipientType.TACIR:
+        raise ConsentRuleError("H112", field="consentDate", value=consent_date)
+
+    if source_text == Source.HS_KARAR and status != Status.RET:
+        raise ConsentRuleError("H408", field="status", value=status)
+
+    if moment is not None:
+        if source_text == Source.HS_2015 and moment != HS_2015_DATE:
+            raise ConsentRuleError("H155", field="consentDate", value=consent_date)
+        if moment > now:
+            raise ConsentRuleError("H162", field="consentDate", value=consent_date)
+        if moment < EARLIEST_CONSENT_DATE:
+            raise ConsentRuleError("H156", field="consentDate", value=consent_date)
+
+    declaration_period_id = None
+    review_until = None
+    late_report = False
+    if source_text == Source.HS_2015:
+        if open_period is None:
+            raise ConsentRuleError(
+                "ILT001", field="source", value=source, deadline=_deadline_text(period_deadline)
+            )
+        declaration_period_id, review_until = open_period.id, open_period.review_until
+    elif moment is not None and not within_registration_window(moment, now):
+        if status == Status.RET:
+            # Losing a citizen's rejection is worse than a late one: store it, flag it (rule 6).
+            late_report = True
+        elif open_period is not None:
+            declaration_period_id, review_until = open_period.id, open_period.review_until
+        else:
+            raise ConsentRuleError("H467", field="consentDate", value=consent_date)
+
+    return Movement(
+        address.value,
+        recipient_type,
+        channel,
+        status,
+        source_text,
+        moment,
+        declaration_period_id=declaration_period_id,
+        review_until=review_until,
+        late_report=late_report,
+    )
+
+
+def _deadline_text(deadline: dt.date | None) -> str:
+    return deadline.isoformat() if deadline else "—"
+
+
+def check_transition(stored: Stored | None, movement: Movement, *, origin: Origin) -> Outcome:
+    """What the movement does to the stored row; raise ConsentRuleError when a rule refuses it."""
+    if stored is None:
+        if movement.source == Source.HS_KARAR:
+            raise ConsentRuleError("H408", field="source", value=movement.source)
+        # A citizen may reject a sender that has no record (a TACIR opt-out, or a brand they add).
+        if movement.status == Status.RET and origin is Origin.PROVIDER:
+            raise ConsentRuleError("H175", field="status", value=movement.status)
+        return Outcome.CREATE
+    if origin is Origin.PROVIDER and movement.recipient_type == RecipientType.TACIR:
+        if movement.consent_date is None:
+            raise ConsentRuleError("H462", field="consentDate", value=None)
+        if movement.source is None:
+            raise ConsentRuleError("H463", field="source", value=None)
+    if movement.status == stored.status:
+        return Outcome.UNCHANGED
+    if origin is Origin.PROVIDER and movement.consent_date is not None:
+        if movement.consent_date <= stored.consent_date:
+            raise ConsentRuleError(
+                "H178",
+                field="consentDate",
+                value=movement.consent_date.strftime("%Y-%m-%d %H:%M:%S"),
+                stored=timezone.localtime(stored.consent_date).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+    return Outcome.CHANGE

@@ -1,0 +1,142 @@
+"""Reads of the consent registry. Every function is scoped by the brand/provider/recipient it is given."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from providers.models import Brand, Provider
+
+from .models import Consent, ConsentEvent, DeclarationPeriod, RecipientType, Status
+from .recipients import try_normalize
+from .rules import ISTANBUL, PeriodInfo
+
+
+def declaration_period_open_for(provider: Provider, *, on: dt.date | None = None) -> DeclarationPeriod | None:
+    """The declaration period of the provider's tier that accepts declarations on the given day."""
+    today = on or timezone.localdate()
+    return (
+        DeclarationPeriod.objects.filter(tier=provider.tier, declare_until__gte=today)
+        .filter(Q(opens_on__isnull=True) | Q(opens_on__lte=today))
+        .order_by("declare_until")
+        .first()
+    )
+
+
+def last_closed_period_for(provider: Provider, *, on: dt.date | None = None) -> DeclarationPeriod | None:
+    today = on or timezone.localdate()
+    return (
+        DeclarationPeriod.objects.filter(tier=provider.tier, declare_until__lt=today)
+        .order_by("-declare_until")
+        .first()
+    )
+
+
+def review_deadline(period: DeclarationPeriod) -> dt.datetime:
+    """Citizens may reject until the end of the period's review day, Istanbul time."""
+    return dt.datetime.combine(period.review_until, dt.time(23, 59, 59), tzinfo=ISTANBUL)
+
+
+def period_info(period: DeclarationPeriod | None) -> PeriodInfo | None:
+    return None if period is None else PeriodInfo(period.id, review_deadline(period))
+
+
+def consents_of_provider(provider: Provider) -> QuerySet[Consent]:
+    return Consent.objects.filter(brand__provider=provider)
+
+
+def consents_of_brand(brand: Brand) -> QuerySet[Consent]:
+    return Consent.objects.filter(brand=brand)
+
+
+def consent_history(consent: Consent) -> QuerySet[ConsentEvent]:
+    return ConsentEvent.objects.filter(consent=consent).order_by("-id")
+
+
+def consents_of_recipients(recipients: Iterable[str]) -> QuerySet[Consent]:
+    """Every brand's record for the given (normalised) addresses: the citizen's view."""
+    return Consent.objects.filter(recipient__in=list(recipients)).select_related("brand", "brand__provider")
+
+
+@dataclass(frozen=True, slots=True)
+class SendAnswer:
+    recipient: str
+    allowed: bool
+    status: str | None
+    under_review: bool = False
+    review_until: dt.datetime | None = None
+
+
+def _answer(recipient: str, recipient_type: str, row: tuple[str, dt.datetime | None, dt.datetime | None] | None) -> SendAnswer:
+    if row is None:
+        # BIREYSEL is opt-in: no record, no permission. TACIR is opt-out: no record, permission.
+        return SendAnswer(recipient, recipient_type == RecipientType.TACIR, None)
+    status, review_until, finalized_at = row
+    under_review = status == Status.ONAY and review_until is not None and finalized_at is None
+    if recipient_type == RecipientType.TACIR:
+        allowed = status != Status.RET
+    else:
+        allowed = status == Status.ONAY
+    return SendAnswer(recipient, allowed, status, under_review, review_until if under_review else None)
+
+
+def can_send(*, brand: Brand, recipient: str, recipient_type: str, channel: str) -> SendAnswer:
+    """May this brand message this recipient on this channel now? (SPEC §3 rule 11)."""
+    normalised = try_normalize(recipient) or recipient
+    row = (
+        Consent.objects.filter(
+            brand=brand, recipient=normalised, recipient_type=recipient_type, channel=channel
+        )
+        .values_list("status", "review_until", "finalized_at")
+        .first()
+    )
+    return _answer(normalised, recipient_type, row)
+
+
+def can_send_many(
+    *, brand: Brand, recipients: Iterable[str], recipient_type: str, channel: str
+) -> dict[str, SendAnswer]:
+    """The same answer for many recipients in one query; keys are the normalised addresses."""
+    normalised = {try_normalize(r) or r for r in recipients}
+    rows = {
+        r: (s, ru, fa)
+        for r, s, ru, fa in Consent.objects.filter(
+            brand=brand, recipient_type=recipient_type, channel=channel, recipient__in=normalised
+        ).values_list("recipient", "status", "review_until", "finalized_at")
+    }
+    return {r: _answer(r, recipient_type, rows.get(r)) for r in normalised}
+
+
+def provider_approved_address_count(provider: Provider) -> int:
+    """Distinct approved addresses (phones + e-mails) over all the provider's brands: the tier measure."""
+    return (
+        Consent.objects.filter(brand__provider=provider, status=Status.ONAY)
+        .values("recipient")
+        .distinct()
+        .count()
+    )
+
+
+def consent_counts_by_channel_status(provider: Provider) -> QuerySet:
+    return (
+        consents_of_provider(provider)
+        .values("channel", "status")
+        .annotate(n=Count("id"))
+        .order_by("channel", "status")
+    )
+
+
+def consent_status_at(
+    *, brand: Brand, recipient: str, recipient_type: str, channel: str, moment: dt.datetime
+) -> ConsentEvent | None:
+    """The history row in force at a moment: what the registry said then (for complaints)."""
+    return (
+        ConsentEvent.objects.filter(
+            brand=brand, recipient=recipient, recipient_type=recipient_type, channel=channel, created_at__lte=moment
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from config.celery import app as celery_app
+from consents.actors import Actor
+from tests.celery_worker import WorkerProcess, flush_test_redis
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def provider(db):
+    return factories.ProviderFactory()
+
+
+@pytest.fixture
+def brand(provider):
+    return factories.BrandFactory(provider=provider, is_master=True)
+
+
+@pytest.fixture
+def owner(provider):
+    return factories.MembershipFactory(provider=provider).user
+
+
+@pytest.fixture
+def provider_actor(owner) -> Actor:
+    return Actor.provider_user(owner)
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
+    """A real `celery worker` process on the test Redis and the test database (committed data only)."""
+    flush_test_redis()
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    worker = WorkerProcess()
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        celery_app.conf.task_always_eager = previous
