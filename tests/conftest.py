@@ -57,3 +57,27 @@ def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
     finally:
         worker.stop()
         celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def browser(live_server) -> Iterator:
+    """Debian's headless Chromium driven through its chromedriver (no downloads)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,1000", "--lang=tr",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"download.default_directory": "/tmp/ileti-browser-downloads"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(2)
+    driver.live_server_url = live_server.url
+    try:
+        yield driver
+    finally:
+        driver.quit()
