@@ -249,3 +249,19 @@ class RetailerAccess(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["consent", "retailer"], name="retaileraccess_one_per_pair"),
         ]
+
+
+class LateRejectionManager(models.Manager["LateRejection"]):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(late_report=True)
+
+
+class LateRejection(ConsentEvent):
+    """Provider-reported rejections that reached the registry after three business days (for operators)."""
+
+    objects = LateRejectionManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("geç bildirilen ret")
+        verbose_name_plural = _("geç bildirilen retler")

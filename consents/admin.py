@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Consent, ConsentEvent, DeclarationPeriod, LateRejection, RetailerAccess
+from .recipients import try_normalize
+
+
+class ReadOnlyAdminMixin:
+    """History is append-only and consents change only through services (which write history)."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class RecipientSearchMixin:
+    """Search by recipient in any input shape: '0532 123 45 67' finds '+905321234567'."""
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        normalised = try_normalize(search_term)
+        if normalised:
+            return queryset.filter(recipient=normalised), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ConsentEvent
+    fk_name = "consent"
+    extra = 0
+    ordering = ("-id",)
+    fields = (
+        "created_at", "action", "previous_status", "status", "source", "consent_date",
+        "actor_kind", "actor_label", "via", "late_report", "transaction_id",
+    )
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+class ReviewStateFilter(admin.SimpleListFilter):
+    title = _("inceleme durumu")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("vatandaş incelemesinde")), ("finalized", _("kesinleşmiş beyan")), ("none", _("beyan değil"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(review_until__isnull=False, finalized_at__isnull=True, status="ONAY")
+        if self.value() == "finalized":
+            return queryset.filter(finalized_at__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(review_until__isnull=True)
+        return queryset
+
+
+@admin.register(Consent)
+class ConsentAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "recipient", "channel", "recipient_type", "status", "source", "consent_date", "brand", "retailer",
+        "review_until", "finalized_at",
+    )
+    list_filter = ("status", "channel", "recipient_type", "source", ReviewStateFilter, "declaration_period")
+    search_fields = ("recipient", "brand__name", "=brand__brand_code", "=transaction_id")
+    list_select_related = ("brand", "retailer")
+    show_full_result_count = False  # COUNT(*) over millions of rows on every page is not worth it
+    inlines = [ConsentEventInline]
+    raw_id_fields = ("brand", "retailer", "declaration_period")
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at", "recipient", "channel", "action", "previous_status", "status", "source", "brand",
+        "actor_kind", "actor_label", "via", "late_report",
+    )
+    list_filter = ("action", "status", "actor_kind", "via", "late_report", "channel")
+    search_fields = ("recipient", "=transaction_id", "actor_label", "=brand__brand_code")
+    list_select_related = ("brand",)
+    show_full_result_count = False
+    raw_id_fields = ("consent", "brand", "retailer", "actor_user")
+
+
+@admin.register(LateRejection)
+class LateRejectionAdmin(ConsentEventAdmin):
+    list_display = ("created_at", "consent_date", "recipient", "channel", "brand", "source", "actor_label", "via")
+    list_filter = ("channel", "via")
+
+
+@admin.register(RetailerAccess)
+class RetailerAccessAdmin(admin.ModelAdmin):
+    list_display = ("consent", "retailer", "granted_at")
+    search_fields = ("consent__recipient", "=retailer__code", "retailer__name")
+    raw_id_fields = ("consent", "retailer")
+    list_select_related = ("consent", "retailer")
+
+
+@admin.register(DeclarationPeriod)
+class DeclarationPeriodAdmin(admin.ModelAdmin):
+    """The declaration calendar: operators open new periods here (dates are data, never code)."""
+
+    list_display = ("name", "tier", "opens_on", "declare_until", "visible_from", "review_until", "phase")
+    list_filter = ("tier",)
+    search_fields = ("name",)
+    ordering = ("-declare_until",)
+    date_hierarchy = "declare_until"
+    readonly_fields = ("visibility_notified_at", "reminder_sent_at", "created_at")
+
+    @admin.display(description=_("aşama"))
+    def phase(self, period: DeclarationPeriod) -> str:
+        today = timezone.localdate()
+        if period.opens_on and today < period.opens_on:
+            return str(_("henüz açılmadı"))
+        if today <= period.declare_until:
+            return str(_("beyan açık"))
+        if today < period.visible_from:
+            return str(_("vatandaşa açılmayı bekliyor"))
+        if today <= period.review_until:
+            return str(_("vatandaş incelemesinde"))
+        return str(_("kapandı"))
