@@ -24,6 +24,14 @@ def _clear_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _clear_sms_outbox() -> Iterator[None]:
+    from citizens.sms.backends import locmem
+
+    locmem.outbox.clear()
+    yield
+
+
 @pytest.fixture
 def provider(db):
     return factories.ProviderFactory()

@@ -3,3 +3,5 @@ from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
+# Console e-mail that also records messages for the dev outbox page (citizens/devoutbox.py).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="citizens.devoutbox.DevOutboxEmailBackend")

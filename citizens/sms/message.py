@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+import datetime as dt
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    to: str
+    body: str
+    created_at: dt.datetime = field(default_factory=timezone.now)
