@@ -1,0 +1,42 @@
+"""The business portal (/isletme/): sign-in, provider context, dashboard, brands and consents."""
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from consents import portal_views as consent_views
+
+from . import views, views_setup
+from .forms import PortalAuthenticationForm
+
+app_name = "portal"
+
+urlpatterns = [
+    path(
+        "giris/",
+        auth_views.LoginView.as_view(
+            template_name="portal/login.html",
+            authentication_form=PortalAuthenticationForm,
+            next_page=reverse_lazy("portal:dashboard"),
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("cikis/", auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login")), name="logout"),
+    path("saglayici/", views.switch_provider, name="switch_provider"),
+    path("", views.dashboard, name="dashboard"),
+    # Brands, dealers/agencies and intermediary authorisations.
+    path("markalar/", views_setup.brand_list, name="brands"),
+    path("markalar/yeni/", views_setup.brand_create, name="brand_create"),
+    path("markalar/<int:brand_code>/duzenle/", views_setup.brand_edit, name="brand_edit"),
+    path("bayiler/", views_setup.retailer_list, name="retailers"),
+    path("bayiler/yeni/", views_setup.retailer_create, name="retailer_create"),
+    path("bayiler/<int:code>/duzenle/", views_setup.retailer_edit, name="retailer_edit"),
+    path("bayiler/<int:code>/sil/", views_setup.retailer_delete, name="retailer_delete"),
+    path("aracilar/", views_setup.intermediary_list, name="intermediaries"),
+    path("aracilar/yetki/<int:pk>/iptal/", views_setup.authorization_revoke, name="authorization_revoke"),
+    # Consents.
+    path("izinler/", consent_views.consent_list, name="consents"),
+    path("izinler/yeni/", consent_views.consent_create, name="consent_create"),
+    path("izinler/disa-aktar/", consent_views.consent_export, name="consent_export"),
+    path("izinler/<int:pk>/", consent_views.consent_detail, name="consent_detail"),
+    path("degisiklikler/", consent_views.change_feed, name="changes"),
+]

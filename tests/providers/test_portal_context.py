@@ -1,0 +1,65 @@
+"""Sign-in, provider context and switching."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from providers.context import PROVIDER_SESSION_KEY
+from providers.models import Role
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_is_sent_to_the_portal_sign_in():
+    from django.test import Client
+
+    response = Client().get(reverse("portal:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
+
+
+def test_sign_in_through_the_form_lands_on_the_dashboard(client):
+    membership = factories.MembershipFactory(role=Role.VIEWER)
+    response = client.post(
+        reverse("portal:login"), {"username": membership.user.username, "password": "parola-123456"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:dashboard")
+    page = client.get(reverse("portal:dashboard"))
+    assert page.status_code == 200
+    assert membership.provider.name in page.content.decode()
+
+
+def test_wrong_password_gets_a_plain_message(client):
+    membership = factories.MembershipFactory()
+    response = client.post(reverse("portal:login"), {"username": membership.user.username, "password": "yanlis"})
+    assert response.status_code == 200
+    assert "Kullanıcı adı ya da parola hatalı" in response.content.decode()
+
+
+def test_user_without_membership_gets_404(client):
+    client.force_login(factories.UserFactory())
+    assert client.get(reverse("portal:dashboard")).status_code == 404
+
+
+def test_switching_provider_changes_what_the_user_acts_for(client):
+    first = factories.MembershipFactory(provider__name="A Ticaret")
+    second = factories.MembershipFactory(user=first.user, provider__name="B Ticaret")
+    client.force_login(first.user)
+    assert f'value="{first.provider_id}" selected' in client.get(reverse("portal:dashboard")).content.decode()
+    response = client.post(reverse("portal:switch_provider"), {"provider_id": second.provider_id})
+    assert response.status_code == 302
+    assert client.session[PROVIDER_SESSION_KEY] == second.provider_id
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert f'value="{second.provider_id}" selected' in page
+
+
+def test_cannot_switch_to_a_provider_one_is_not_a_member_of(client):
+    membership = factories.MembershipFactory()
+    stranger = factories.ProviderFactory()
+    client.force_login(membership.user)
+    client.post(reverse("portal:switch_provider"), {"provider_id": stranger.pk})
+    assert PROVIDER_SESSION_KEY not in client.session
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert stranger.name not in page
