@@ -111,8 +111,12 @@ ERRORS: dict[str, ErrorText] = {
         "MESAJ and ARAMA need a phone number as recipient, EPOSTA needs an e-mail address.",
     ),
     "H467": ErrorText(
-        422, "Üç iş günü öncesinde alınan izinler kaydedilemez.",
-        "Consents given more than three business days ago cannot be recorded.",
+        422,
+        "Üç iş günü öncesinde alınan izinler kaydedilemez. Alıcıdan yeniden onay alıp üç iş günü içinde "
+        "kaydedin; daha eski izinler yalnızca açık bir beyan döneminde beyan edilebilir.",
+        "Consents given more than three business days ago cannot be recorded. Obtain the consent again and "
+        "record it within three business days; older consents can only be declared during an open declaration "
+        "period.",
     ),
     # Registry-specific codes (no İYS equivalent), prefixed ILT.
     "ILT001": ErrorText(
