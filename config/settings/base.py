@@ -5,6 +5,7 @@ Without DATABASE_URL the project runs on SQLite; without REDIS_URL Celery tasks 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -116,10 +117,36 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Must exceed the longest task time limit, or Redis redelivers a task that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
 CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work (beat). Intervals come from the environment so tests and operators can tighten them.
+CELERY_BEAT_SCHEDULE: dict = {
+    # Declared consents whose citizen review ended become final (consents.review).
+    "finalize-reviews": {
+        "task": "consents.tasks.finalize_reviews",
+        "schedule": env.float("REVIEW_FINALIZE_EVERY_S", default=5 * 60),
+        # A backlog of ticks (worker down) collapses: the next run does all the due work anyway.
+        "options": {"expires": env.float("REVIEW_FINALIZE_EVERY_S", default=5 * 60)},
+    },
+    # Providers' tiers from their distinct approved addresses, nightly (03:15 Istanbul).
+    "count-provider-tiers": {
+        "task": "consents.tasks.schedule_tier_counts",
+        "schedule": crontab(minute=15, hour=3),
+    },
+    # Citizens told once when a declaration period becomes visible, and reminded before its review ends.
+    "review-notifications": {
+        "task": "consents.tasks.dispatch_review_notifications",
+        "schedule": env.float("REVIEW_NOTIFY_EVERY_S", default=60 * 60),
+    },
+}
+# Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).
+REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=5000)
+# A finaliser task works this long, then re-queues itself: well under the soft time limit.
+REVIEW_FINALIZE_TASK_BUDGET_S = env.float("REVIEW_FINALIZE_TASK_BUDGET_S", default=60.0)
+# Citizens are reminded this many days before a period's review deadline.
+REVIEW_REMINDER_DAYS = env.int("REVIEW_REMINDER_DAYS", default=5)
 
 # --- Outgoing messages.
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
