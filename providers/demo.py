@@ -75,6 +75,10 @@ def build(ctx: DemoContext) -> list[str]:
         users={"admin": admin, "demo": owner, "operator": operator, "viewer": viewer, "bayi": dealer_user},
         password=DEMO_PASSWORD,
     )
+    return signin_lines()
+
+
+def signin_lines() -> list[str]:
     return [
         "Business portal  http://127.0.0.1:8000/isletme/",
         f"  demo / {DEMO_PASSWORD}      owner of Anadolu Elektronik and Ege Sigorta, manager of Boğaziçi Giyim",

@@ -17,7 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, small: bool = False, **options) -> None:
         if Provider.objects.filter(iys_code=611111).exists():
-            self.stdout.write("Demo data is already loaded.")
+            self.stdout.write("Demo data is already loaded (`manage.py flush` empties the database). Sign-ins:")
+            for ref in BUILDERS:
+                module = import_module(ref.split(":")[0])
+                if hasattr(module, "signin_lines"):
+                    self.stdout.write("\n".join(module.signin_lines()))
         else:
             ctx = DemoContext(small=small)
             lines: list[str] = []
