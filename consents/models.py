@@ -265,3 +265,4 @@ class LateRejection(ConsentEvent):
         proxy = True
         verbose_name = _("geç bildirilen ret")
         verbose_name_plural = _("geç bildirilen retler")
+from .api_models import *  # noqa: E402,F401,F403
