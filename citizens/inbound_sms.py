@@ -14,9 +14,10 @@ changes. A rejection by SMS stops MESAJ only (the channel the citizen is using),
 from __future__ import annotations
 
 import enum
+import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
@@ -26,7 +27,9 @@ from consents.recipients import PHONE, Recipient, normalize_recipient
 from providers.models import Brand, Channel
 
 from .optout import optout_actor, optout_reject
-from .sms import send_sms
+from .sms import SmsSendError, send_sms
+
+logger = logging.getLogger(__name__)
 
 KEYWORDS = ("ret", "iptal")
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
@@ -82,6 +85,7 @@ class InboundResult:
     outcome: InboundOutcome
     reply: str
     brand: Brand | None = None
+    reply_sent: bool = False
 
 
 def _how_to() -> str:
@@ -107,8 +111,13 @@ def inbound_sms_handle(*, sender: Recipient, text: str) -> InboundResult:
     (the rejection is idempotent and reported as "already rejected").
     """
     result = _apply(sender=sender, text=text)
-    send_sms(sender.value, result.reply)
-    return result
+    try:
+        send_sms(sender.value, result.reply)
+    except SmsSendError:
+        # The rejection is stored either way; the gateway may retry and the reply goes out then.
+        logger.exception("inbound SMS reply to %s could not be sent", sender.value)
+        return result
+    return replace(result, reply_sent=True)
 
 
 def _apply(*, sender: Recipient, text: str) -> InboundResult:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("isletme/", include("providers.urls")),
+    path("", include("citizens.optout_urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
 
