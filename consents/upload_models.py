@@ -1,0 +1,108 @@
+"""Bulk CSV uploads of consents (SPEC §5): the upload record, its per-row refusals, its report."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import Brand, Provider
+
+__all__ = ["Upload", "UploadRefusal", "UploadState"]
+
+
+class UploadState(models.TextChoices):
+    QUEUED = "QUEUED", _("Sırada")
+    RUNNING = "RUNNING", _("İşleniyor")
+    DONE = "DONE", _("Tamamlandı")
+    FAILED = "FAILED", _("Başarısız")
+
+
+class Upload(models.Model):
+    """One CSV file a provider uploaded for one brand, with what processing it did."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="uploads")
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_uploads"
+    )
+    created_at = models.DateTimeField(_("yükleme zamanı"), auto_now_add=True)
+    original = models.FileField(_("yüklenen dosya"), upload_to="uploads/original/%Y/%m/")
+    original_name = models.CharField(_("dosya adı"), max_length=255)
+    size = models.BigIntegerField(_("boyut (bayt)"))
+    dry_run = models.BooleanField(_("deneme (kaydetmeden)"), default=False)
+    state = models.CharField(_("durum"), max_length=8, choices=UploadState.choices, default=UploadState.QUEUED)
+    # Progress: rows and bytes behind the last committed chunk; the total is estimated from bytes.
+    rows_processed = models.BigIntegerField(_("işlenen satır"), default=0)
+    rows_estimated = models.BigIntegerField(_("tahmini satır"), default=0)
+    bytes_processed = models.BigIntegerField(default=0)
+    # The last file line whose chunk is committed: a restarted task resumes after it.
+    resume_line = models.BigIntegerField(default=0)
+    inserted = models.BigIntegerField(_("eklenen"), default=0)
+    updated = models.BigIntegerField(_("güncellenen"), default=0)
+    unchanged = models.BigIntegerField(_("değişmeyen"), default=0)
+    refused = models.BigIntegerField(_("reddedilen"), default=0)
+    refusals_by_code = models.JSONField(_("koda göre retler"), default=dict, blank=True)
+    report = models.FileField(_("hata raporu"), upload_to="uploads/reports/%Y/%m/", blank=True)
+    error_message = models.TextField(_("hata"), blank=True)
+    error_message_en = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("bitiş"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dosya yükleme")
+        verbose_name_plural = _("dosya yüklemeleri")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=UploadState.values), name="upload_state_valid"),
+            models.CheckConstraint(
+                condition=Q(inserted__gte=0, updated__gte=0, unchanged__gte=0, refused__gte=0, size__gte=0),
+                name="upload_counts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["DONE", "FAILED"], finished_at__isnull=False)
+                | Q(state__in=["QUEUED", "RUNNING"], finished_at__isnull=True),
+                name="upload_finished_iff_final",
+            ),
+        ]
+        indexes = [
+            # The portal's upload list of the acting provider, newest first.
+            models.Index(fields=["provider", "-created_at"], name="upload_list_of_provider_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (UploadState.DONE, UploadState.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == UploadState.DONE:
+            return 100
+        if not self.size:
+            return 0
+        return min(99, int(self.bytes_processed * 100 / self.size))
+
+
+class UploadRefusal(models.Model):
+    """One refused row of an upload: the rows of the downloadable report."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="refusals")
+    line = models.BigIntegerField(_("satır"))
+    field = models.CharField(_("alan"), max_length=32, blank=True)
+    value = models.CharField(_("değer"), max_length=300, blank=True)
+    code = models.CharField(_("kod"), max_length=8)
+    params = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reddedilen satır")
+        verbose_name_plural = _("reddedilen satırlar")
+        indexes = [
+            # The report lists an upload's refusals in file order.
+            models.Index(fields=["upload", "line"], name="refusal_report_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}:{self.line} {self.code}"
