@@ -70,7 +70,7 @@ def select_provider(request: HttpRequest, provider_id: Any) -> Membership | None
     return None
 
 
-def _forbidden(request: HttpRequest, capability: str) -> HttpResponse:
+def forbidden(request: HttpRequest, capability: str) -> HttpResponse:
     return render(
         request,
         "portal/forbidden.html",
@@ -89,7 +89,7 @@ def _enter(request: HttpRequest, capability: Capability | None) -> HttpResponse 
     request.membership = membership
     request.provider = membership.provider
     if capability is not None and not getattr(membership, capability):
-        return _forbidden(request, capability)
+        return forbidden(request, capability)
     return None
 
 

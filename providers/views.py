@@ -1,15 +1,19 @@
 """Portal entry points: provider switcher and dashboard."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .context import provider_required, select_provider
+from .charts import movement_chart
+from .context import brand_accesses, provider_required, select_provider
+from .selectors import REJECTION_DAYS, build_dashboard
 
 
 @require_POST
@@ -26,4 +30,18 @@ def switch_provider(request: HttpRequest) -> HttpResponse:
 
 @provider_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dashboard.html", {})
+    accesses = brand_accesses(request)
+    own = [a.brand for a in accesses if not a.as_dealer]
+    board = build_dashboard(provider=request.provider, brands=own)
+    today = timezone.localdate()
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "board": board,
+            "chart": movement_chart(board.days),
+            "dealer_brands": [a for a in accesses if a.as_dealer],
+            "rejections_since": today - dt.timedelta(days=REJECTION_DAYS - 1),
+            "today": today,
+        },
+    )

@@ -1,22 +1,204 @@
-"""Brands, dealers/agencies and intermediary authorisations of the acting provider."""
+"""Brands, dealers/agencies and intermediary authorisations of the acting provider.
+
+Reads are open to every member; changes need ``can_manage_brands`` (MANAGER, OWNER). Objects are
+looked up through the acting provider's own brands, so another provider's object is a 404.
+"""
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .context import provider_required
+from . import services
+from .context import brand_accesses, forbidden, get_brand_or_404, own_brands, provider_required
+from .forms import AuthorizationForm, BrandForm, RetailerForm
+from .models import IntermediaryAuthorization, Retailer
 
 
-def _todo(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/dashboard.html", {})
+def _own_retailer_or_404(request: HttpRequest, code: int) -> Retailer:
+    retailer = (
+        Retailer.objects.filter(brand__provider=request.provider, code=code)
+        .select_related("brand", "linked_provider")
+        .first()
+    )
+    if retailer is None:
+        raise Http404
+    return retailer
 
 
-brand_list = provider_required()(_todo)
-brand_create = provider_required("can_manage_brands")(lambda request: _todo(request))
-brand_edit = provider_required("can_manage_brands")(lambda request, brand_code: _todo(request))
-retailer_list = provider_required()(_todo)
-retailer_create = provider_required("can_manage_brands")(lambda request: _todo(request))
-retailer_edit = provider_required("can_manage_brands")(lambda request, code: _todo(request))
-retailer_delete = provider_required("can_manage_brands")(lambda request, code: _todo(request))
-intermediary_list = provider_required()(_todo)
-authorization_revoke = provider_required("can_manage_brands")(lambda request, pk: _todo(request))
+def _form_error(form: object, err: services.SetupError) -> None:
+    field = err.field if err.field in form.fields else None  # type: ignore[attr-defined]
+    form.add_error(field, err.message)  # type: ignore[attr-defined]
+
+
+# --- Brands ----------------------------------------------------------------------------------
+
+
+@provider_required()
+def brand_list(request: HttpRequest) -> HttpResponse:
+    brands = (
+        own_brands(request.provider)
+        .annotate(
+            retailer_count=Count("retailers", distinct=True),
+            active_authorizations=Count(
+                "intermediary_authorizations",
+                filter=Q(intermediary_authorizations__revoked_at__isnull=True),
+                distinct=True,
+            ),
+        )
+        .order_by("-is_master", "name")
+    )
+    dealer_brands = [a for a in brand_accesses(request) if a.as_dealer]
+    return render(
+        request,
+        "portal/brands.html",
+        {"brands": brands, "dealer_brands": dealer_brands, "form": BrandForm()},
+    )
+
+
+@provider_required("can_manage_brands")
+def brand_create(request: HttpRequest) -> HttpResponse:
+    form = BrandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand = services.brand_create(provider=request.provider, name=form.cleaned_data["name"], user=request.user)
+        except services.SetupError as err:
+            _form_error(form, err)
+        else:
+            messages.success(request, _("%(brand)s markası eklendi.") % {"brand": brand})
+            return redirect("portal:brands")
+    return render(request, "portal/brand_form.html", {"form": form, "brand": None})
+
+
+@provider_required("can_manage_brands")
+def brand_edit(request: HttpRequest, brand_code: int) -> HttpResponse:
+    brand = get_brand_or_404(request, brand_code)
+    form = BrandForm(request.POST or None, initial={"name": brand.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand = services.brand_rename(brand=brand, name=form.cleaned_data["name"], user=request.user)
+        except services.SetupError as err:
+            _form_error(form, err)
+        else:
+            messages.success(request, _("Marka adı kaydedildi."))
+            return redirect("portal:brands")
+    return render(request, "portal/brand_form.html", {"form": form, "brand": brand})
+
+
+# --- Dealers / agencies ----------------------------------------------------------------------
+
+
+@provider_required()
+def retailer_list(request: HttpRequest) -> HttpResponse:
+    brands = list(own_brands(request.provider).order_by("-is_master", "name"))
+    retailers = (
+        Retailer.objects.filter(brand__provider=request.provider)
+        .select_related("brand", "linked_provider")
+        .order_by("brand__name", "name")
+    )
+    selected = request.GET.get("brand", "")
+    if selected:
+        retailers = retailers.filter(brand=get_brand_or_404(request, selected))
+    return render(
+        request,
+        "portal/retailers.html",
+        {"retailers": retailers, "brands": brands, "selected_brand": selected},
+    )
+
+
+@provider_required("can_manage_brands")
+def retailer_create(request: HttpRequest) -> HttpResponse:
+    brands = list(own_brands(request.provider).order_by("-is_master", "name"))
+    form = RetailerForm(request.POST or None, brands=brands, initial={"brand": request.GET.get("brand", "")})
+    if request.method == "POST" and form.is_valid():
+        brand = get_brand_or_404(request, form.cleaned_data["brand"])
+        try:
+            retailer = services.retailer_create(brand=brand, data=form.retailer_data(), user=request.user)
+        except services.SetupError as err:
+            _form_error(form, err)
+        else:
+            messages.success(
+                request, _("%(name)s eklendi; bayi numarası %(code)s.") % {"name": retailer.name, "code": retailer.code}
+            )
+            return redirect("portal:retailers")
+    return render(request, "portal/retailer_form.html", {"form": form, "retailer": None})
+
+
+@provider_required("can_manage_brands")
+def retailer_edit(request: HttpRequest, code: int) -> HttpResponse:
+    retailer = _own_retailer_or_404(request, code)
+    initial = {
+        "name": retailer.name, "kind": retailer.kind, "tax_number": retailer.tax_number, "city": retailer.city,
+        "town": retailer.town, "mobile": retailer.mobile,
+        "linked_provider_code": retailer.linked_provider.iys_code if retailer.linked_provider else None,
+    }
+    form = RetailerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retailer_update(retailer=retailer, data=form.retailer_data(), user=request.user)
+        except services.SetupError as err:
+            _form_error(form, err)
+        else:
+            messages.success(request, _("Bayi bilgileri kaydedildi."))
+            return redirect("portal:retailers")
+    return render(request, "portal/retailer_form.html", {"form": form, "retailer": retailer})
+
+
+@provider_required("can_manage_brands")
+def retailer_delete(request: HttpRequest, code: int) -> HttpResponse:
+    retailer = _own_retailer_or_404(request, code)
+    if request.method == "POST":
+        try:
+            services.retailer_delete(retailer=retailer, user=request.user)
+        except services.SetupError as err:
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("%(name)s silindi.") % {"name": retailer.name})
+        return redirect("portal:retailers")
+    return render(request, "portal/retailer_delete.html", {"retailer": retailer})
+
+
+# --- Intermediary authorisations -------------------------------------------------------------
+
+
+@provider_required()
+def intermediary_list(request: HttpRequest) -> HttpResponse:
+    brands = list(own_brands(request.provider).order_by("-is_master", "name"))
+    form = AuthorizationForm(request.POST or None, brands=brands)
+    if request.method == "POST":
+        if not request.membership.can_manage_brands:
+            return forbidden(request, "can_manage_brands")
+        if form.is_valid():
+            brand = get_brand_or_404(request, form.cleaned_data["brand"])
+            try:
+                grant = services.intermediary_authorize(
+                    brand=brand, intermediary=form.cleaned_data["intermediary"],
+                    channel=form.cleaned_data["channel"], user=request.user,
+                )
+            except services.SetupError as err:
+                _form_error(form, err)
+            else:
+                messages.success(request, _("Yetki verildi: %(grant)s") % {"grant": grant})
+                return redirect("portal:intermediaries")
+    grants = (
+        IntermediaryAuthorization.objects.filter(brand__provider=request.provider)
+        .select_related("brand", "intermediary", "granted_by", "revoked_by")
+        .order_by("revoked_at", "brand__name", "intermediary__name", "channel", "-granted_at")
+    )
+    return render(request, "portal/intermediaries.html", {"grants": grants, "form": form})
+
+
+@require_POST
+@provider_required("can_manage_brands")
+def authorization_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = IntermediaryAuthorization.objects.filter(pk=pk, brand__provider=request.provider).first()
+    if grant is None:
+        raise Http404
+    if services.intermediary_revoke(authorization=grant, user=request.user):
+        messages.success(request, _("Yetki kaldırıldı."))
+    else:
+        messages.info(request, _("Bu yetki zaten kaldırılmıştı."))
+    return redirect("portal:intermediaries")

@@ -1,0 +1,252 @@
+"""State changes of a provider's setup: brands, dealers/agencies, intermediary authorisations.
+
+Every function is keyword-only, runs in one transaction, returns early when nothing changes and
+writes a ProviderAuditEvent naming the user who did it. Refusals raise ``SetupError`` with a
+plain message (and the form field it is about) that the portal shows as is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    Brand,
+    Channel,
+    Intermediary,
+    IntermediaryAuthorization,
+    Provider,
+    ProviderAuditEvent,
+    Retailer,
+    RetailerKind,
+)
+
+FIRST_BRAND_CODE = 700_000
+FIRST_RETAILER_CODE = 10_000_000
+MAX_RETAILER_CODE = 99_999_999
+
+
+class SetupError(Exception):
+    """A refused change of a provider's setup, with a message fit for the user."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _audit(*, provider: Provider, user: Any, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+    ProviderAuditEvent.objects.create(
+        provider=provider,
+        actor=user,
+        actor_label=user.get_username() if user is not None else "",
+        action=action,
+        target=target[:255],
+        detail=detail or {},
+    )
+
+
+def _next_code(model: type, field: str, first: int) -> int:
+    current = model.objects.aggregate(m=Max(field))["m"]
+    return max(first, (current or 0) + 1)
+
+
+# --- Brands ----------------------------------------------------------------------------------
+
+
+def brand_create(*, provider: Provider, name: str, user: Any) -> Brand:
+    """Register a new brand; the registry assigns its code (as İYS does)."""
+    name = name.strip()
+    if not name:
+        raise SetupError(_("Marka adı boş olamaz."), field="name")
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                if Brand.objects.filter(provider=provider, name__iexact=name).exists():
+                    raise SetupError(_("Bu adla bir markanız zaten var."), field="name")
+                brand = Brand.objects.create(
+                    provider=provider,
+                    name=name,
+                    brand_code=_next_code(Brand, "brand_code", FIRST_BRAND_CODE),
+                    is_master=not Brand.objects.filter(provider=provider, is_master=True).exists(),
+                )
+                _audit(provider=provider, user=user, action="brand.create", target=str(brand),
+                       detail={"brand_code": brand.brand_code, "name": name})
+                return brand
+        except IntegrityError:
+            # Two brands took the same next code at once; take the following one.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def brand_rename(*, brand: Brand, name: str, user: Any) -> Brand:
+    name = name.strip()
+    if not name:
+        raise SetupError(_("Marka adı boş olamaz."), field="name")
+    with transaction.atomic():
+        locked = Brand.objects.select_for_update().get(pk=brand.pk)
+        if locked.name == name:
+            return locked
+        if Brand.objects.filter(provider_id=locked.provider_id, name__iexact=name).exclude(pk=locked.pk).exists():
+            raise SetupError(_("Bu adla bir markanız zaten var."), field="name")
+        previous = locked.name
+        locked.name = name
+        locked.save(update_fields=["name"])
+        _audit(provider=locked.provider, user=user, action="brand.rename", target=str(locked),
+               detail={"brand_code": locked.brand_code, "from": previous, "to": name})
+        return locked
+
+
+# --- Dealers, agencies, exclusive partners ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetailerData:
+    name: str
+    kind: str = RetailerKind.BAYI
+    tax_number: str = ""
+    city: str = ""
+    town: str = ""
+    mobile: str = ""
+    linked_provider: Provider | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "name": self.name.strip(),
+            "kind": self.kind,
+            "tax_number": self.tax_number.strip(),
+            "city": self.city.strip(),
+            "town": self.town.strip(),
+            "mobile": self.mobile.strip(),
+            "linked_provider": self.linked_provider,
+        }
+
+
+def _check_retailer_data(data: RetailerData) -> None:
+    if not data.name.strip():
+        raise SetupError(_("Ünvan boş olamaz."), field="name")
+    if data.kind not in RetailerKind.values:
+        raise SetupError(_("Tür bayi, acente ya da özel yetkili işletme olmalıdır."), field="kind")
+
+
+def retailer_create(*, brand: Brand, data: RetailerData, user: Any) -> Retailer:
+    """Add a dealer/agency/exclusive partner to a brand; the registry assigns its 8-digit code."""
+    _check_retailer_data(data)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                code = _next_code(Retailer, "code", FIRST_RETAILER_CODE)
+                if code > MAX_RETAILER_CODE:
+                    raise SetupError(_("Bayi numaraları tükendi; sistem yöneticisine başvurun."))
+                retailer = Retailer.objects.create(brand=brand, code=code, **data.as_fields())
+                _audit(provider=brand.provider, user=user, action="retailer.create", target=str(retailer),
+                       detail={"brand_code": brand.brand_code, "code": code, "kind": data.kind})
+                return retailer
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Retailer:
+    _check_retailer_data(data)
+    fields = data.as_fields()
+    with transaction.atomic():
+        locked = Retailer.objects.select_for_update().select_related("brand__provider").get(pk=retailer.pk)
+        changed = {
+            name: value for name, value in fields.items()
+            if (getattr(locked, name) if name != "linked_provider" else locked.linked_provider) != value
+        }
+        if not changed:
+            return locked
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(changed))
+        _audit(
+            provider=locked.brand.provider, user=user, action="retailer.update", target=str(locked),
+            detail={
+                "code": locked.code,
+                "changed": {k: (v.iys_code if isinstance(v, Provider) else v) for k, v in changed.items()},
+            },
+        )
+        return locked
+
+
+def retailer_delete(*, retailer: Retailer, user: Any) -> None:
+    """Remove a dealer; refused while any consent, history row or access grant names it."""
+    from consents.models import Consent, ConsentEvent, RetailerAccess
+
+    with transaction.atomic():
+        locked = Retailer.objects.select_for_update().select_related("brand__provider").filter(pk=retailer.pk).first()
+        if locked is None:
+            return
+        consent_count = Consent.objects.filter(retailer=locked).count()
+        if consent_count:
+            raise SetupError(
+                _("%(name)s silinemez: %(count)s izin kaydında bu bayi adı geçiyor. Önce bu izinlerin bayi "
+                  "bilgisini değiştirin ya da bayiyi olduğu gibi bırakın.") % {"name": locked.name, "count": consent_count}
+            )
+        if ConsentEvent.objects.filter(retailer=locked).exists():
+            raise SetupError(
+                _("%(name)s silinemez: izin geçmişinde bu bayinin kaydettiği hareketler var ve geçmiş "
+                  "değiştirilemez.") % {"name": locked.name}
+            )
+        if RetailerAccess.objects.filter(retailer=locked).exists():
+            raise SetupError(
+                _("%(name)s silinemez: bazı izinlere erişim yetkisi var. Önce bu erişimleri kaldırın.")
+                % {"name": locked.name}
+            )
+        _audit(provider=locked.brand.provider, user=user, action="retailer.delete", target=str(locked),
+               detail={"brand_code": locked.brand.brand_code, "code": locked.code, "name": locked.name})
+        locked.delete()
+
+
+# --- Intermediary authorisations -------------------------------------------------------------
+
+
+def intermediary_authorize(
+    *, brand: Brand, intermediary: Intermediary, channel: str, user: Any
+) -> IntermediaryAuthorization:
+    """Let an intermediary query one channel of a brand; an active grant is returned unchanged."""
+    if channel not in Channel.values:
+        raise SetupError(_("Kanal MESAJ, ARAMA ya da EPOSTA olmalıdır."), field="channel")
+    if not intermediary.is_active:
+        raise SetupError(_("Bu aracı hizmet sağlayıcı etkin değil."), field="intermediary")
+    with transaction.atomic():
+        # The brand row serialises grants of that brand, so two clicks cannot create two grants.
+        Brand.objects.select_for_update().filter(pk=brand.pk).first()
+        active = IntermediaryAuthorization.objects.filter(
+            brand=brand, intermediary=intermediary, channel=channel, revoked_at__isnull=True
+        ).first()
+        if active is not None:
+            return active
+        grant = IntermediaryAuthorization.objects.create(
+            brand=brand, intermediary=intermediary, channel=channel, granted_by=user
+        )
+        _audit(provider=brand.provider, user=user, action="intermediary.authorize",
+               target=f"{intermediary} → {brand.brand_code}/{channel}",
+               detail={"intermediary": intermediary.code, "brand_code": brand.brand_code, "channel": channel})
+        return grant
+
+
+def intermediary_revoke(*, authorization: IntermediaryAuthorization, user: Any) -> bool:
+    """Revoke a grant; the row stays with who revoked it and when. False if it was already revoked."""
+    with transaction.atomic():
+        updated = IntermediaryAuthorization.objects.filter(pk=authorization.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=user
+        )
+        if not updated:
+            return False
+        grant = IntermediaryAuthorization.objects.select_related("brand__provider", "intermediary").get(
+            pk=authorization.pk
+        )
+        _audit(provider=grant.brand.provider, user=user, action="intermediary.revoke",
+               target=f"{grant.intermediary} → {grant.brand.brand_code}/{grant.channel}",
+               detail={"intermediary": grant.intermediary.code, "brand_code": grant.brand.brand_code,
+                       "channel": grant.channel})
+        return True
