@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("vatandas/", include("citizens.urls")),
     path("isletme/", include("providers.urls")),
     path("", include("citizens.optout_urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

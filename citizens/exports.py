@@ -1,0 +1,100 @@
+"""'My data': everything the registry holds about the citizen's addresses, as JSON and CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.utils import timezone
+
+from consents.models import Consent, ConsentEvent
+
+from .models import AddressClaimEvent, Citizen
+from .selectors import active_addresses, consents_of_citizen
+
+CSV_COLUMNS = [
+    "provider", "brand", "brand_code", "recipient", "recipient_type", "channel", "current_status",
+    "event_id", "event_action", "event_previous_status", "event_status", "event_source", "event_consent_date",
+    "event_created_at", "event_actor_kind", "event_via", "event_transaction_id",
+]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+def _event(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "action": event.action,
+        "previous_status": event.previous_status,
+        "status": event.status,
+        "source": event.source,
+        "consent_date": _iso(event.consent_date),
+        "created_at": _iso(event.created_at),
+        "actor_kind": event.actor_kind,
+        "via": event.via,
+        "transaction_id": event.transaction_id,
+    }
+
+
+def _consent(consent: Consent) -> dict[str, Any]:
+    return {
+        "provider": consent.brand.provider.name,
+        "brand": consent.brand.name,
+        "brand_code": consent.brand.brand_code,
+        "recipient": consent.recipient,
+        "recipient_type": consent.recipient_type,
+        "channel": consent.channel,
+        "status": consent.status,
+        "source": consent.source,
+        "consent_date": _iso(consent.consent_date),
+        "created_at": _iso(consent.created_at),
+        "retailer": consent.retailer.name if consent.retailer_id else None,
+        "under_review": consent.under_review,
+        "review_until": _iso(consent.review_until) if consent.under_review else None,
+        "history": [_event(e) for e in consent.events.all()],
+    }
+
+
+def my_data(citizen: Citizen) -> dict[str, Any]:
+    addresses = list(active_addresses(citizen).order_by("kind", "value"))
+    values = [a.value for a in addresses]
+    claims = AddressClaimEvent.objects.filter(citizen=citizen).order_by("id")
+    return {
+        "generated_at": _iso(timezone.now()),
+        "citizen": {"id": citizen.pk, "created_at": _iso(citizen.created_at)},
+        "addresses": [
+            {"value": a.value, "kind": a.kind, "verified_at": _iso(a.verified_at)} for a in addresses
+        ],
+        "address_history": [
+            {"value": c.value, "action": c.action, "reason": c.reason, "at": _iso(c.created_at)} for c in claims
+        ],
+        "consents": [_consent(c) for c in consents_of_citizen(citizen, values=values)],
+    }
+
+
+def my_data_csv_rows(citizen: Citizen) -> Iterator[str]:
+    """One CSV line per history row (current status repeated), UTF-8 with BOM so Excel reads Turkish letters."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return text
+
+    yield "\ufeff"
+    writer.writerow(CSV_COLUMNS)
+    yield flush()
+    for consent in consents_of_citizen(citizen):
+        for event in consent.events.all():
+            writer.writerow([
+                consent.brand.provider.name, consent.brand.name, consent.brand.brand_code, consent.recipient,
+                consent.recipient_type, consent.channel, consent.status, event.pk, event.action,
+                event.previous_status or "", event.status, event.source or "", _iso(event.consent_date),
+                _iso(event.created_at), event.actor_kind, event.via, event.transaction_id,
+            ])
+        yield flush()
