@@ -1,0 +1,111 @@
+"""The dashboard: what it counts, its chart, and a query count that does not grow with the data."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from consents.actors import Actor
+from consents.models import Via
+from consents.services import consent_reject_by_citizen
+from providers.models import Tier
+from tests import factories
+
+from .portal_data import bulk_consents, make_setup, record
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries_for(client) -> int:  # noqa: ANN001
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("portal:dashboard"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_count_is_the_same_for_small_and_large_data(client, django_assert_num_queries):
+    setup = make_setup()
+    other_brand = factories.BrandFactory(provider=setup.provider)
+    client.force_login(setup.user)
+    bulk_consents(setup.brand, 3)
+    small = _queries_for(client)
+
+    bulk_consents(setup.brand, 1500, under_review_every=3)
+    bulk_consents(other_brand, 700)
+    with django_assert_num_queries(small):
+        response = client.get(reverse("portal:dashboard"))
+    page = response.content.decode()
+    assert "2.203" in page or "2,203" in page  # total consents, Turkish thousands separator
+
+
+def test_dashboard_counts_by_channel_status_brand_and_pending_review(client):
+    setup = make_setup()
+    second = factories.BrandFactory(provider=setup.provider, name="İkinci Marka")
+    client.force_login(setup.user)
+    record(setup.brand, channel="MESAJ")
+    record(setup.brand, channel="MESAJ")
+    rejected = record(second, channel="EPOSTA", recipient="ayse@example.com")
+    consent_reject_by_citizen(
+        brand=second, recipient=rejected.recipient, channel="EPOSTA", source="IYS_WEB",
+        actor=Actor.citizen(None, "vatandaş"), via=Via.WEB,
+    )
+    bulk_consents(second, 4, under_review_every=2)  # 2 of them under review
+
+    board = client.get(reverse("portal:dashboard")).context["board"]
+    assert board.by_channel["MESAJ"] == {"ONAY": 4, "RET": 0}  # 2 recorded + 2 bulk (MESAJ/ARAMA alternate)
+    assert board.by_channel["EPOSTA"] == {"ONAY": 0, "RET": 1}
+    assert board.by_channel["ARAMA"] == {"ONAY": 2, "RET": 0}
+    by_brand = {b.name: (onay, ret) for b, onay, ret in board.by_brand}
+    assert by_brand[setup.brand.name] == (2, 0)
+    assert by_brand["İkinci Marka"] == (4, 1)
+    assert board.pending_review == 2
+    assert board.total == 7
+
+
+def test_rejections_of_last_seven_days_and_chart(client):
+    setup = make_setup()
+    client.force_login(setup.user)
+    bulk_consents(setup.brand, 40, days_back=20)  # a citizen RET on every 4th, spread over 20 days
+    response = client.get(reverse("portal:dashboard"))
+    board = response.context["board"]
+    # Events of days 0..6 (i % 20 < 7) with i % 4 == 0: i in 0,4,20,24 -> 4 rejections.
+    assert board.rejections_7d == 4
+    assert board.citizen_rejections_7d == 4
+    assert sum(d.approvals for d in board.days) == 40
+    assert sum(d.rejections for d in board.days) == 10
+    chart = response.context["chart"]
+    assert len(chart.bars) == 30
+    page = response.content.decode()
+    assert '<svg id="movement-chart"' in page
+    assert page.count('<rect class="onay"') == sum(1 for d in board.days if d.approvals)
+    # Coordinates must be plain numbers even under the Turkish locale (no decimal commas).
+    import re
+
+    for value in re.findall(r'<rect class="(?:onay|ret)" x="([^"]+)" y="([^"]+)"', page):
+        for number in value:
+            float(number)
+
+
+def test_dashboard_shows_the_periods_of_the_providers_tier(client):
+    setup = make_setup(tier=Tier.LARGE)
+    client.force_login(setup.user)
+    large = factories.DeclarationPeriodFactory(tier=Tier.LARGE, name="Büyükler dönemi")
+    factories.DeclarationPeriodFactory(tier=Tier.SMALL, name="Küçükler dönemi")
+    response = client.get(reverse("portal:dashboard"))
+    page = response.content.decode()
+    assert "Büyükler dönemi" in page
+    assert "Küçükler dönemi" not in page
+    assert "beyana açık" in page
+    assert large.review_until.strftime("%d.%m.%Y") in page
+
+
+def test_dashboard_counts_only_the_acting_providers_brands(client):
+    setup = make_setup()
+    other = make_setup()
+    bulk_consents(other.brand, 25)
+    client.force_login(setup.user)
+    board = client.get(reverse("portal:dashboard")).context["board"]
+    assert board.total == 0
+    assert board.rejections_7d == 0
