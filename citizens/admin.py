@@ -93,3 +93,4 @@ class DevMessageAdmin(admin.ModelAdmin):
 
 
 
+from .admin_complaints import *  # noqa: E402,F401,F403

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("vatandas/", include("citizens.urls")),
     path("isletme/", include("providers.urls")),
+    path("vatandas/sikayet/", include("citizens.complaint_urls")),
     path("", include("citizens.optout_urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
