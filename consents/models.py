@@ -267,3 +267,4 @@ class LateRejection(ConsentEvent):
         verbose_name_plural = _("geç bildirilen retler")
 from .api_models import *  # noqa: E402,F401,F403
 from .upload_models import *  # noqa: E402,F401,F403
+from .review_models import *  # noqa: E402,F401,F403
