@@ -1,0 +1,343 @@
+"""The PostgreSQL fast path: COPY each chunk into a staging table, apply it with set-based SQL.
+
+The stored-state rules of `consents.rules.check_transition` are mirrored in `_CLASSIFY` (H194
+duplicate in the file, H408, H175, H462, H463, unchanged, H178); tests/consents/test_rule_agreement.py
+feeds the same inputs to the single-consent service and to this path and compares the outcomes.
+
+One `INSERT … ON CONFLICT … DO UPDATE … WHERE` writes the consents; its RETURNING feeds the history
+rows in the same statement. The upsert's WHERE repeats the movement conditions, so a row that a
+citizen changed between classification and upsert is not overwritten; such rows come back as
+"lost" and go through the single-consent service (row lock, exact rules).
+
+A dedicated thread with its own connection applies chunk N while the caller parses chunk N+1
+(psycopg releases the GIL while PostgreSQL works), one short transaction per chunk.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from typing import Any
+
+from django.db import connection, transaction
+
+from providers.models import Retailer
+
+from ..actors import Actor
+from ..errors import ConsentRuleError
+from ..models import Via
+from ..rules import Movement, Outcome
+from ..services import consent_record
+from ..upload_models import Upload
+from .engine import Chunk, Counters, Refusal, UploadContext, save_progress
+
+logger = logging.getLogger(__name__)
+
+STAGE = "ileti_upload_stage"
+SEEN = "ileti_upload_seen"
+
+_SETUP = [
+    f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+        line bigint NOT NULL, recipient text NOT NULL, recipient_type text NOT NULL, channel text NOT NULL,
+        status text NOT NULL, source text, consent_date timestamptz, retailer_id bigint,
+        declaration_period_id bigint, review_until timestamptz, late_report boolean NOT NULL
+    ) ON COMMIT DELETE ROWS""",
+    # Keys already met in this file (first line of each): duplicates are found by the database,
+    # so memory stays flat however many rows the file has.
+    f"""CREATE TEMP TABLE IF NOT EXISTS {SEEN} (
+        recipient text NOT NULL, recipient_type text NOT NULL, channel text NOT NULL, line bigint NOT NULL,
+        PRIMARY KEY (recipient, recipient_type, channel)
+    )""",
+    f"TRUNCATE {SEEN}",
+]
+
+_REMEMBER_KEYS = f"""
+INSERT INTO {SEEN} (recipient, recipient_type, channel, line)
+SELECT DISTINCT ON (recipient, recipient_type, channel) recipient, recipient_type, channel, line
+FROM {STAGE} ORDER BY recipient, recipient_type, channel, line
+ON CONFLICT DO NOTHING
+"""
+
+# check_transition in SQL, for a provider's movement (Origin.PROVIDER). Order matters: it is the
+# order in which check_transition raises.
+_CLASSIFY = f"""
+cls AS MATERIALIZED (
+    SELECT s.*, c.id AS cid, c.consent_date AS cur_date, seen.line AS first_line,
+        CASE
+            WHEN seen.line <> s.line THEN 'H194'
+            WHEN c.id IS NULL AND s.source = 'HS_KARAR' THEN 'H408'
+            WHEN c.id IS NULL AND s.status = 'RET' THEN 'H175'
+            WHEN c.id IS NULL THEN 'P'
+            WHEN s.recipient_type = 'TACIR' AND s.consent_date IS NULL THEN 'H462'
+            WHEN s.recipient_type = 'TACIR' AND s.source IS NULL THEN 'H463'
+            WHEN s.status = c.status THEN 'UNCHANGED'
+            WHEN s.consent_date IS NOT NULL AND s.consent_date <= c.consent_date THEN 'H178'
+            ELSE 'P'
+        END AS verdict
+    FROM {STAGE} s
+    JOIN {SEEN} seen
+        ON seen.recipient = s.recipient AND seen.recipient_type = s.recipient_type AND seen.channel = s.channel
+    LEFT JOIN consents_consent c
+        ON c.brand_id = %(brand)s AND c.recipient = s.recipient
+        AND c.recipient_type = s.recipient_type AND c.channel = s.channel
+)"""
+
+_REFUSED_ROWS = """
+SELECT 'R', line, verdict, recipient, recipient_type, channel, status, source, consent_date, cur_date,
+       first_line, NULL::bigint
+FROM cls WHERE verdict NOT IN ('P', 'UNCHANGED')
+"""
+
+_APPLY = f"""
+WITH {_CLASSIFY},
+up AS (
+    INSERT INTO consents_consent AS c (
+        brand_id, recipient, recipient_type, channel, status, source, consent_date, created_at, updated_at,
+        transaction_id, retailer_id, declaration_period_id, review_until, finalized_at)
+    SELECT %(brand)s, recipient, recipient_type, channel, status, source, COALESCE(consent_date, %(now)s),
+        %(now)s, %(now)s, replace(gen_random_uuid()::text, '-', ''), retailer_id, declaration_period_id,
+        review_until, NULL
+    FROM cls WHERE verdict = 'P'
+    ON CONFLICT (brand_id, recipient, recipient_type, channel) DO UPDATE SET
+        status = EXCLUDED.status,
+        source = EXCLUDED.source,
+        consent_date = EXCLUDED.consent_date,
+        updated_at = EXCLUDED.updated_at,
+        transaction_id = EXCLUDED.transaction_id,
+        retailer_id = COALESCE(EXCLUDED.retailer_id, c.retailer_id),
+        -- A fresh consent replaces an earlier declaration; a rejection keeps it (as the service does).
+        declaration_period_id = CASE WHEN EXCLUDED.status = 'ONAY'
+            THEN EXCLUDED.declaration_period_id ELSE c.declaration_period_id END,
+        review_until = CASE WHEN EXCLUDED.status = 'ONAY' THEN EXCLUDED.review_until ELSE c.review_until END,
+        finalized_at = CASE WHEN EXCLUDED.status = 'ONAY' THEN NULL ELSE c.finalized_at END
+    -- The movement conditions again, against the row as locked now (a citizen may have moved it).
+    WHERE c.status <> EXCLUDED.status AND c.consent_date < EXCLUDED.consent_date AND EXCLUDED.source IS NOT NULL
+    RETURNING c.id, c.recipient, c.recipient_type, c.channel, c.status, c.source, c.consent_date,
+        c.transaction_id, (c.xmax = 0) AS inserted
+),
+ev AS (
+    INSERT INTO consents_consentevent (
+        consent_id, brand_id, recipient, recipient_type, channel, action, previous_status, status, source,
+        consent_date, created_at, transaction_id, retailer_id, actor_kind, actor_user_id, actor_ref, actor_label,
+        via, late_report, review_until)
+    SELECT up.id, %(brand)s, up.recipient, up.recipient_type, up.channel,
+        CASE WHEN up.inserted THEN 'CREATE' ELSE 'CHANGE' END,
+        CASE WHEN up.inserted THEN NULL WHEN up.status = 'ONAY' THEN 'RET' ELSE 'ONAY' END,
+        up.status, up.source, up.consent_date, %(now)s, up.transaction_id, cls.retailer_id,
+        %(actor_kind)s, %(actor_user)s, %(actor_ref)s, %(actor_label)s, %(via)s, cls.late_report,
+        CASE WHEN up.status = 'ONAY' THEN cls.review_until END
+    FROM up JOIN cls ON cls.verdict = 'P' AND cls.recipient = up.recipient
+        AND cls.recipient_type = up.recipient_type AND cls.channel = up.channel
+)
+{_REFUSED_ROWS}
+UNION ALL
+SELECT 'L', line, verdict, recipient, recipient_type, channel, status, source, consent_date, cur_date,
+       first_line, retailer_id
+FROM cls WHERE verdict = 'P' AND NOT EXISTS (
+    SELECT 1 FROM up WHERE up.recipient = cls.recipient AND up.recipient_type = cls.recipient_type
+    AND up.channel = cls.channel)
+UNION ALL SELECT 'I', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM up WHERE up.inserted)
+UNION ALL SELECT 'U', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM up WHERE NOT up.inserted)
+UNION ALL SELECT 'N', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM cls WHERE verdict = 'UNCHANGED')
+"""
+
+# Dry run: the same classification, read-only.
+_DRY_RUN = f"""
+WITH {_CLASSIFY}
+{_REFUSED_ROWS}
+UNION ALL SELECT 'I', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM cls WHERE verdict = 'P' AND cid IS NULL)
+UNION ALL SELECT 'U', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM cls WHERE verdict = 'P' AND cid IS NOT NULL)
+UNION ALL SELECT 'N', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    (SELECT count(*) FROM cls WHERE verdict = 'UNCHANGED')
+"""
+
+_FIELD_OF = {
+    "H194": "recipient", "H408": "source", "H175": "status", "H462": "consentDate", "H463": "source",
+    "H178": "consentDate",
+}
+
+_STAGE_COLUMNS = (
+    "line, recipient, recipient_type, channel, status, source, consent_date, retailer_id, "
+    "declaration_period_id, review_until, late_report"
+)
+
+
+NULL = "\\N"
+
+
+def _text(value: Any) -> str:
+    return NULL if value is None else str(value)
+
+
+def _iso(moment: Any) -> str:
+    return NULL if moment is None else moment.isoformat()
+
+
+def stage_lines(valid: list[tuple[int, Movement, int | None]]) -> str:
+    """COPY text of the valid rows. Normalised values hold no tab, newline or backslash."""
+    return "".join([
+        f"{line}\t{m.recipient}\t{m.recipient_type}\t{m.channel}\t{m.status}\t{_text(m.source)}\t"
+        f"{_iso(m.consent_date)}\t{_text(retailer_id)}\t{_text(m.declaration_period_id)}\t"
+        f"{_iso(m.review_until)}\t{'t' if m.late_report else 'f'}\n"
+        for line, m, retailer_id in valid
+    ])
+
+
+def _date_text(moment: Any) -> str:
+    from django.utils import timezone
+
+    return "" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _sql_refusal(row: tuple) -> Refusal:
+    _, line, code, recipient, _rtype, _channel, status, source, consent_date, cur_date, first_line, _ = row
+    field = _FIELD_OF[code]
+    params: dict[str, Any] | None = None
+    if code == "H194":
+        value, params = recipient, {"first_line": first_line}
+    elif code == "H175":
+        value = status
+    elif code in ("H408", "H463"):
+        value = source or ""
+    elif code == "H178":
+        value, params = _date_text(consent_date), {"stored": _date_text(cur_date)}
+    else:
+        value = ""
+    return Refusal(line, field, value, code, params)
+
+
+class PostgresApplier:
+    """Applies chunks in a background thread on its own connection; the caller keeps parsing."""
+
+    def __init__(self, context: UploadContext, counters: Counters) -> None:
+        self.context = context
+        self.counters = counters
+        self.upload: Upload = context.upload
+        self.actor = Actor.provider_user(self.upload.uploaded_by)
+        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"upload-{self.upload.pk}", daemon=True)
+
+    # --- caller side -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, chunk: Chunk | None) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            if not self._thread.is_alive():
+                raise RuntimeError("upload applier thread ended early")
+            try:
+                self._queue.put(chunk, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.submit(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    # --- applier thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                for statement in _SETUP:
+                    cursor.execute(statement)
+            while not self._stop.is_set():
+                try:
+                    chunk = self._queue.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if chunk is None:
+                    break
+                self._apply(chunk)
+        except BaseException as error:  # handed to the caller, which fails the upload
+            logger.exception("upload %s: applying a chunk failed", self.upload.pk)
+            self._error = error
+        finally:
+            connection.close()
+
+    def _apply(self, chunk: Chunk) -> None:
+        counters = self.counters
+        with transaction.atomic(), connection.cursor() as cursor:
+            if chunk.valid:
+                with cursor.cursor.copy(f"COPY {STAGE} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                    copy.write(stage_lines(chunk.valid))
+                cursor.execute(_REMEMBER_KEYS)
+            if chunk.replay:
+                return  # committed before a restart: only the duplicate-key memory is rebuilt
+            refusals = list(chunk.refusals)
+            if chunk.valid:
+                cursor.execute(f"ANALYZE {STAGE}")
+                cursor.execute(_DRY_RUN if self.upload.dry_run else _APPLY, self._params())
+                for row in cursor.fetchall():
+                    kind = row[0]
+                    if kind == "R":
+                        refusals.append(_sql_refusal(row))
+                    elif kind == "L":
+                        self._apply_lost(row, refusals)
+                    elif kind == "I":
+                        counters.inserted += row[-1]
+                    elif kind == "U":
+                        counters.updated += row[-1]
+                    elif kind == "N":
+                        counters.unchanged += row[-1]
+            if refusals:
+                with cursor.cursor.copy(
+                    "COPY consents_uploadrefusal (upload_id, line, field, value, code, params) FROM STDIN"
+                ) as copy:
+                    for refusal in refusals:
+                        counters.refuse(refusal.code)
+                        copy.write_row((
+                            self.upload.pk, refusal.line, refusal.field, refusal.value, refusal.code,
+                            None if refusal.params is None else json.dumps(refusal.params, default=str),
+                        ))
+            counters.rows += chunk.rows
+            save_progress(self.upload, counters, chunk)
+
+    def _params(self) -> dict[str, Any]:
+        from django.utils import timezone
+
+        return {
+            "brand": self.upload.brand_id,
+            "now": timezone.now(),
+            "actor_kind": self.actor.kind,
+            "actor_user": self.upload.uploaded_by_id,
+            "actor_ref": self.actor.ref[:64],
+            "actor_label": self.actor.label[:255],
+            "via": Via.UPLOAD,
+        }
+
+    def _apply_lost(self, row: tuple, refusals: list[Refusal]) -> None:
+        """A row a concurrent movement overtook: decide it with the single-consent service."""
+        _, line, _, recipient, rtype, channel, status, source, consent_date, _, _, retailer_id = row
+        retailer = Retailer.objects.filter(pk=retailer_id).first() if retailer_id else None
+        try:
+            result = consent_record(
+                brand=self.upload.brand, recipient=recipient, recipient_type=rtype, channel=channel,
+                status=status, source=source, consent_date=consent_date, retailer=retailer, actor=self.actor,
+                via=Via.UPLOAD, allow_unchanged=True, now=self.context.now,
+            )
+        except ConsentRuleError as error:
+            refusals.append(Refusal.of(line, error))
+            return
+        if result.outcome is Outcome.CREATE:
+            self.counters.inserted += 1
+        elif result.outcome is Outcome.CHANGE:
+            self.counters.updated += 1
+        else:
+            self.counters.unchanged += 1

@@ -1,0 +1,125 @@
+"""Starting and running uploads. Views and the Celery task call these; they stay thin."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from providers.models import Brand, Provider
+
+from ..upload_models import Upload, UploadRefusal, UploadState
+from . import engine
+from .parsing import UploadFileError, inspect_head
+from .report import write_report
+
+logger = logging.getLogger(__name__)
+
+
+def upload_create(
+    *, provider: Provider, brand: Brand, user: Any, file: UploadedFile, dry_run: bool
+) -> Upload:
+    """Store the file with its upload record and queue processing after the commit.
+
+    Raises UploadFileError (nothing stored) for an empty, binary, header-less or too large file.
+    """
+    if brand.provider_id != provider.pk:
+        raise ValueError("brand of another provider")
+    file.seek(0)
+    inspect_head(file, size=file.size)
+    file.seek(0)
+    with transaction.atomic():
+        upload = Upload(
+            provider=provider, brand=brand, uploaded_by=user, original_name=(file.name or "upload.csv")[:255],
+            size=file.size, dry_run=dry_run,
+        )
+        upload.original.save(f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.csv", file, save=False)
+        upload.save()
+        upload_id = upload.pk
+        transaction.on_commit(lambda: _enqueue(upload_id))
+    return upload
+
+
+def _enqueue(upload_id: int) -> None:
+    from ..tasks_upload import process_upload
+
+    process_upload.delay(upload_id)
+
+
+def _claim(upload_id: int) -> Upload | None:
+    """QUEUED -> RUNNING (or a RUNNING upload whose worker died); None when there is nothing to do."""
+    with transaction.atomic():
+        upload = (
+            Upload.objects.select_for_update()
+            .select_related("brand", "brand__provider", "uploaded_by")
+            .filter(pk=upload_id)
+            .first()
+        )
+        if upload is None or upload.finished:
+            return None
+        if upload.state == UploadState.QUEUED:
+            upload.state = UploadState.RUNNING
+            upload.started_at = timezone.now()
+            upload.save(update_fields=["state", "started_at"])
+    return upload
+
+
+def _try_lock(upload_id: int) -> bool:
+    """One runner per upload even if the broker delivers the task twice (PostgreSQL advisory lock)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x11E7, upload_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(upload_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x11E7, upload_id])
+
+
+def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Upload | None:
+    """Run an upload to its end. Idempotent: a finished upload is left alone; a crashed one resumes."""
+    if not _try_lock(upload_id):
+        return None
+    try:
+        upload = _claim(upload_id)
+        if upload is None:
+            return None
+        try:
+            engine.run_upload(upload, chunk_rows=chunk_rows)
+        except UploadFileError as error:
+            return _fail(upload, error.message_tr, error.message_en)
+        except Exception:
+            logger.exception("upload %s failed", upload_id)
+            _fail(
+                upload,
+                "Dosya işlenirken beklenmeyen bir hata oluştu; kaydedilen bölümler korunur. Lütfen tekrar deneyin.",
+                "An unexpected error stopped the processing; committed parts are kept. Please try again.",
+            )
+            raise
+        upload.refresh_from_db()
+        write_report(upload)
+        upload.state = UploadState.DONE
+        upload.finished_at = timezone.now()
+        upload.bytes_processed = upload.size
+        upload.rows_estimated = upload.rows_processed
+        upload.save(update_fields=["report", "state", "finished_at", "bytes_processed", "rows_estimated"])
+        return upload
+    finally:
+        _unlock(upload_id)
+
+
+def _fail(upload: Upload, message_tr: str, message_en: str) -> Upload:
+    Upload.objects.filter(pk=upload.pk).update(
+        state=UploadState.FAILED, finished_at=timezone.now(), error_message=message_tr, error_message_en=message_en
+    )
+    upload.refresh_from_db()
+    return upload
+
+
+def refusal_preview(upload: Upload, limit: int = 20) -> list[UploadRefusal]:
+    return list(UploadRefusal.objects.filter(upload=upload).order_by("line", "id")[:limit])
