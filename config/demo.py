@@ -11,6 +11,7 @@ from typing import Any
 BUILDERS: list[str] = [
     "providers.demo:build",
     "consents.demo:build",
+    "citizens.demo:build",
 ]
 
 
