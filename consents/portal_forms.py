@@ -87,10 +87,12 @@ class ConsentFilterForm(forms.Form):
     def filter(self, queryset: QuerySet[Consent]) -> QuerySet[Consent]:
         """The consents matching the valid filters; an unreadable search matches nothing."""
         brand_ids = [a.brand.pk for a in self.accesses]
-        if not self.is_valid():
+        if not self.is_bound:
+            data: dict[str, Any] = {}
+        elif not self.is_valid():
             if "q" in self.errors:
                 return queryset.none()
-            data: dict[str, Any] = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
         else:
             data = self.cleaned_data
         if data.get("brand"):
