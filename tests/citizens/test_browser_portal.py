@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from consents.models import ActorKind, Consent, ConsentEvent
+from tests.factories import BrandFactory, ProviderFactory
+
+from .conftest import last_sms_code, make_consent
+
+PHONE = "+905321234567"
+
+
+@pytest.mark.browser
+def test_sign_in_with_an_sms_code_and_reject_one_brand(browser):
+    provider = ProviderFactory(name="Deniz Market A.Ş.")
+    deniz = BrandFactory(provider=provider, name="Deniz Market")
+    yildiz = BrandFactory(name="Yıldız Giyim")
+    make_consent(deniz, PHONE, "MESAJ")
+    make_consent(deniz, PHONE, "ARAMA")
+    make_consent(yildiz, PHONE, "MESAJ")
+
+    browser.get(browser.live_server_url + "/vatandas/giris/")
+    # The label is tied to its input (accessibility) and the page speaks Turkish.
+    label = browser.find_element(By.CSS_SELECTOR, "label[for='id_address']")
+    assert "Telefon numarası" in label.text
+    browser.find_element(By.ID, "id_address").send_keys("0532 123 45 67")
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+    assert "Kodu girin" in browser.find_element(By.TAG_NAME, "h1").text
+    # live_server runs in this process, so the locmem SMS outbox is readable here.
+    browser.find_element(By.ID, "id_code").send_keys(last_sms_code(PHONE))
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "İzinlerim"
+    card = browser.find_element(By.ID, f"marka-{deniz.pk}")
+    assert "Deniz Market A.Ş." in card.text
+    card.find_element(By.CSS_SELECTOR, "[data-test=reject-brand]").click()
+
+    # One confirmation step, listing what will be rejected.
+    assert "Reddi onaylayın" in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.page_source.count("<strong>Deniz Market</strong>") == 2
+    assert Consent.objects.filter(brand=deniz, status="RET").count() == 0
+    browser.find_element(By.ID, "confirm-reject").click()
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "İzinlerim"
+    assert "2 izin reddedildi" in browser.find_element(By.CSS_SELECTOR, ".messages").text
+    card = browser.find_element(By.ID, f"marka-{deniz.pk}")
+    switches = card.find_elements(By.CSS_SELECTOR, "[role=switch]")
+    assert [s.get_attribute("aria-checked") for s in switches] == ["false", "false"]
+    other = browser.find_element(By.ID, f"marka-{yildiz.pk}").find_element(By.CSS_SELECTOR, "[role=switch]")
+    assert other.get_attribute("aria-checked") == "true"
+
+    assert set(Consent.objects.filter(brand=deniz).values_list("status", "source")) == {("RET", "IYS_WEB")}
+    assert Consent.objects.get(brand=yildiz).status == "ONAY"
+    events = ConsentEvent.objects.filter(brand=deniz, status="RET")
+    assert events.count() == 2 and set(events.values_list("actor_kind", flat=True)) == {ActorKind.CITIZEN}
