@@ -87,6 +87,12 @@ def optout_link_for(*, brand: Brand, recipient: str, channels: Sequence[str] | N
     return settings.SITE_URL.rstrip("/") + reverse("optout:link", kwargs={"token": token})
 
 
+def optout_headers_for(*, brand: Brand, recipient: str, channels: Sequence[str] | None = None) -> dict[str, str]:
+    """The RFC 2369/8058 headers a provider adds to a commercial e-mail so mail clients offer one-click opt-out."""
+    link = optout_link_for(brand=brand, recipient=recipient, channels=channels)
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def optout_read_token(token: str, *, max_age: dt.timedelta = OPTOUT_LINK_MAX_AGE) -> OptoutClaim:
     """Verify a token and return what it claims; raise OptoutLinkTampered/OptoutLinkExpired."""
     try:

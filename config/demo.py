@@ -12,6 +12,7 @@ BUILDERS: list[str] = [
     "providers.demo:build",
     "consents.demo:build",
     "citizens.demo:build",
+    "citizens.optout_demo:build",
 ]
 
 

@@ -5,3 +5,5 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 # Console e-mail that also records messages for the dev outbox page (citizens/devoutbox.py).
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="citizens.devoutbox.DevOutboxEmailBackend")
+# A known inbound-SMS secret so the demo curl works locally; production sets its own (base: unset = endpoint closed).
+SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="dev-inbound-secret")

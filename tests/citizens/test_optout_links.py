@@ -228,3 +228,30 @@ def test_salt_is_specific_to_optout_links(brand):
     session_like = signing.dumps({"b": brand.brand_code, "r": EMAIL, "c": ["EPOSTA"]})
     with pytest.raises(OptoutLinkTampered):
         optout_read_token(session_like)
+
+
+def test_headers_offer_rfc8058_one_click_with_the_signed_link(brand):
+    from citizens.optout import optout_headers_for
+
+    headers = optout_headers_for(brand=brand, recipient=EMAIL)
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = headers["List-Unsubscribe"].strip("<>")
+    assert optout_read_token(link.rstrip("/").rsplit("/", 1)[1]).recipient.value == EMAIL
+
+
+def test_management_command_prints_a_working_link(client, brand, onay_email):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("optout_link", brand=brand.brand_code, recipient="Ayse@Example.com", stdout=out)
+    link = out.getvalue().splitlines()[0]
+    path = "/" + link.split("/", 3)[3]
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    onay_email.refresh_from_db()
+    assert onay_email.status == Status.RET
+    with pytest.raises(CommandError):
+        call_command("optout_link", brand=brand.brand_code, recipient=EMAIL, channel=["MESAJ"], stdout=out)
+    with pytest.raises(CommandError):
+        call_command("optout_link", brand=1, recipient=EMAIL, stdout=out)
