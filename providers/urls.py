@@ -1,6 +1,6 @@
 """The business portal (/isletme/): sign-in, provider context, dashboard, brands and consents."""
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import include, path, reverse_lazy
 
 from consents import portal_views as consent_views
 
@@ -39,4 +39,5 @@ urlpatterns = [
     path("izinler/disa-aktar/", consent_views.consent_export, name="consent_export"),
     path("izinler/<int:pk>/", consent_views.consent_detail, name="consent_detail"),
     path("degisiklikler/", consent_views.change_feed, name="changes"),
+    path("yuklemeler/", include("consents.uploads.urls")),  # bulk CSV upload (consents/uploads)
 ]

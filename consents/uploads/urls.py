@@ -1,0 +1,13 @@
+"""Upload pages, included under the portal namespace at /isletme/yuklemeler/."""
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.upload_list, name="uploads"),
+    path("yeni/", views.upload_new, name="upload_new"),
+    path("<int:pk>/", views.upload_detail, name="upload_detail"),
+    path("<int:pk>/durum/", views.upload_status, name="upload_status"),
+    path("<int:pk>/rapor/", views.upload_report, name="upload_report"),
+    path("<int:pk>/dosya/", views.upload_original, name="upload_original"),
+]
