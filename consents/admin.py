@@ -128,3 +128,4 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
         if today <= period.review_until:
             return str(_("vatandaş incelemesinde"))
         return str(_("kapandı"))
+from .admin_uploads import *  # noqa: E402,F401,F403
