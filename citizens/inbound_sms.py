@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext as _
 
-from consents.models import Source, Via
 from consents.errors import ConsentRuleError
+from consents.models import Source, Via
 from consents.recipients import PHONE, Recipient, normalize_recipient
 from providers.models import Brand, Channel
 

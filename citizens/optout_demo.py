@@ -19,11 +19,12 @@ def build(ctx: DemoContext) -> list[str]:
     brand = brands[0]
     site = settings.SITE_URL.rstrip("/")
     secret = settings.SMS_INBOUND_SECRET or "<SMS_INBOUND_SECRET is unset: the endpoint answers 403>"
+    page = f"{site}{reverse('optout:brand', args=[brand.brand_code])}"
+    link = optout_link_for(brand=brand, recipient=DEMO_EMAIL)
+    inbound = f"{site}{reverse('optout:sms_inbound')}"
     return [
-        f"Opt-out page of {brand.name} (no account, code via the dev outbox): "
-        f"{site}{reverse('optout:brand', args=[brand.brand_code])}",
-        f"Signed opt-out link for {DEMO_EMAIL} (90 days; `manage.py optout_link` makes more): "
-        f"{optout_link_for(brand=brand, recipient=DEMO_EMAIL)}",
-        f"Reject by SMS: curl -X POST {site}{reverse('optout:sms_inbound')} -H 'X-Ileti-Secret: {secret}' "
-        f"-d from=+905321112233 -d 'text=RET {brand.brand_code}'",
+        f"Opt-out page of {brand.name} (no account, code via the dev outbox): {page}",
+        f"Signed opt-out link for {DEMO_EMAIL} (90 days; `manage.py optout_link` makes more): {link}",
+        f"Reject by SMS: curl -X POST {inbound} -H 'X-Ileti-Secret: {secret}' "
+        + f"-d from=+905321112233 -d 'text=RET {brand.brand_code}'",
     ]

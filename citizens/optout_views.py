@@ -66,7 +66,7 @@ def _verified(state: dict | None) -> bool:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def brand_start(request: HttpRequest, brand_code: int) -> HttpResponse:
+def optout_start(request: HttpRequest, brand_code: int) -> HttpResponse:
     """Step 1: the address to stop messages to; a code is sent to it."""
     brand = _brand(brand_code)
     form = OptoutAddressForm(request.POST or None)
@@ -88,7 +88,7 @@ def brand_start(request: HttpRequest, brand_code: int) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def brand_code(request: HttpRequest, brand_code: int) -> HttpResponse:
+def optout_code(request: HttpRequest, brand_code: int) -> HttpResponse:
     """Step 2: the code proves the visitor receives messages at the address."""
     brand = _brand(brand_code)
     state = _state(request, brand)
@@ -108,7 +108,7 @@ def brand_code(request: HttpRequest, brand_code: int) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def brand_channels(request: HttpRequest, brand_code: int) -> HttpResponse:
+def optout_channels(request: HttpRequest, brand_code: int) -> HttpResponse:
     """Step 3: choose the channels and reject them, with the owner's proof still fresh."""
     brand = _brand(brand_code)
     state = _state(request, brand)
@@ -134,7 +134,8 @@ def brand_channels(request: HttpRequest, brand_code: int) -> HttpResponse:
         return redirect("optout:done", brand_code=brand.brand_code)
     current = dict(
         Consent.objects.filter(brand=brand, recipient=recipient.value, channel__in=channels)
-        .order_by("recipient_type")
+        # An individual (BIREYSEL) record is shown over a merchant (TACIR) one: later rows win in dict().
+        .order_by("-recipient_type")
         .values_list("channel", "status")
     )
     rows = [(c, CHANNEL_LABELS[c], current.get(c)) for c in channels]
@@ -143,7 +144,7 @@ def brand_channels(request: HttpRequest, brand_code: int) -> HttpResponse:
 
 
 @never_cache
-def brand_done(request: HttpRequest, brand_code: int) -> HttpResponse:
+def optout_done(request: HttpRequest, brand_code: int) -> HttpResponse:
     brand = _brand(brand_code)
     done = request.session.get(DONE_KEY)
     if not done or done.get("brand") != brand.brand_code:

@@ -116,7 +116,7 @@ def test_complaint_after_the_rejection_snapshots_ret(brand, timeline):
     [
         ("channel", {"channel": Channel.EPOSTA}),
         ("received_at", {"received_at": timezone.now() + dt.timedelta(days=1)}),
-        ("received_at", {"received_at": dt.datetime(2014, 1, 1, tzinfo=dt.timezone.utc)}),
+        ("received_at", {"received_at": dt.datetime(2014, 1, 1, tzinfo=dt.UTC)}),
         ("message_text", {"message_text": "   "}),
         ("message_text", {"message_text": "x" * 2001}),
     ],

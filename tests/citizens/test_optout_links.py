@@ -178,7 +178,7 @@ def test_changing_the_recipient_inside_the_token_breaks_the_signature(brand):
     token = optout_token_for(brand=brand, recipient=EMAIL)
     other = optout_token_for(brand=brand, recipient="mehmet@example.com")
     # Payload of one link with the signature of another.
-    payload, stamp_sig = token.split(":", 1)
+    stamp_sig = token.split(":", 1)[1]
     other_payload = other.split(":", 1)[0]
     with pytest.raises(OptoutLinkTampered):
         optout_read_token(f"{other_payload}:{stamp_sig}")
