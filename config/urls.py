@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("consents.api.urls")),  # İYS-compatible integration API (consents/api)
     path("vatandas/", include("citizens.urls")),
     path("isletme/", include("providers.urls")),
     path("vatandas/sikayet/", include("citizens.complaint_urls")),

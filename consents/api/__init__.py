@@ -1,0 +1,1 @@
+"""The İYS-compatible integration API (django-ninja), mounted at /api/ by config/urls.py."""

@@ -1,0 +1,88 @@
+"""The NinjaAPI instance: routers, İYS-shaped exception handlers, OpenAPI at /api/openapi.json."""
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from consents.errors import ConsentRuleError
+
+from .auth import bearer
+from .errors import IysError, error_response
+from .validation import iys_validation_error
+from .views_consents import router as consents_router
+from .views_setup import router as setup_router
+from .views_token import router as token_router
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+İYS (İleti Yönetim Sistemi) API 3.2.0 ile aynı yollar ve JSON biçimleri: mevcut bir İYS istemcisi temel
+adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
+
+* Kimlik doğrulama: `POST /oauth2/token` (password ve refresh_token), ardından `Authorization: Bearer <jeton>`.
+  Erişim jetonu 2 saat, yenileme jetonu 4 saat geçerlidir.
+* Hatalar İYS biçimindedir: `{"errors": [{"code", "location", "value", "message"}]}`; kural ihlalleri 422
+  (İYS'nin 400 dediği kurallarda 400), yetki 401/403, istek sınırı 429 ve `Retry-After` başlığı.
+* Aracı hizmet sağlayıcılar yalnızca kendilerini yetkilendiren marka ve kanallarda izin durumu sorgular;
+  bayi kullanıcıları yalnızca çalıştıkları markada işlem yapar.
+"""
+
+api = NinjaAPI(
+    title="ileti — İYS uyumlu API",
+    version="3.2.0-ileti",
+    description=DESCRIPTION,
+    urls_namespace="iys_api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=bearer,
+)
+api.add_router("", token_router)
+api.add_router("", consents_router)
+api.add_router("", setup_router)
+
+
+@api.exception_handler(IysError)
+def _iys_error(request: HttpRequest, exc: IysError) -> HttpResponse:
+    return error_response(exc)
+
+
+@api.exception_handler(ConsentRuleError)
+def _rule_error(request: HttpRequest, exc: ConsentRuleError) -> HttpResponse:
+    return error_response(IysError.from_rule(exc))
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(iys_validation_error(request, exc.errors))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(IysError.of("H351"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja raises HttpError(400) for bodies that are not JSON.
+    code = "H014" if exc.status_code == 400 else "H015"
+    return error_response(IysError.of(code, status=exc.status_code if exc.status_code < 500 else 500))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(IysError.of("H123", status=413))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(IysError.of("ILT404"))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unexpected API error on %s %s", request.method, request.path)
+    return error_response(IysError.of("H015"))

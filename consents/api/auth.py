@@ -1,0 +1,243 @@
+"""Tokens of the İYS-style OAuth2 endpoint and the bearer check of every other endpoint.
+
+Tokens are random secrets; only their SHA-256 is stored. A verified token's principal is kept in
+the cache (and for a few seconds in process memory) so the hot "may I send?" path costs no query
+for authentication; revoking deletes those cache entries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from consents.api_models import ApiToken, ApiTokenKind, ApiUser, ApiUserKind
+
+from . import ratelimit
+from .errors import IysError
+
+ACCESS_TTL = dt.timedelta(hours=2)
+REFRESH_TTL = dt.timedelta(hours=4)
+_LOCAL_TTL = 5.0  # seconds a worker process trusts its own memory of a token
+_local: dict[str, tuple[float, Principal | None]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an API user and what it may act for."""
+
+    api_user_id: int
+    username: str
+    kind: str
+    provider_id: int | None
+    iys_code: int | None
+    retailer_id: int | None
+    retailer_code: int | None
+    retailer_brand_id: int | None
+    intermediary_id: int | None
+    intermediary_code: int | None
+    expires_at: float
+    token_hash: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"API: {self.username}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _cache_key(token_hash: str) -> str:
+    return f"ileti:apitoken:{token_hash}"
+
+
+def client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def principal_of(api_user: ApiUser, expires_at: dt.datetime, token_hash: str = "") -> Principal:
+    provider = api_user.provider
+    retailer = api_user.retailer
+    intermediary = api_user.intermediary
+    return Principal(
+        api_user_id=api_user.pk,
+        username=api_user.username,
+        kind=api_user.kind,
+        provider_id=api_user.provider_id,
+        iys_code=provider.iys_code if provider else None,
+        retailer_id=api_user.retailer_id,
+        retailer_code=retailer.code if retailer else None,
+        retailer_brand_id=retailer.brand_id if retailer else None,
+        intermediary_id=api_user.intermediary_id,
+        intermediary_code=intermediary.code if intermediary else None,
+        expires_at=expires_at.timestamp(),
+        token_hash=token_hash,
+    )
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@transaction.atomic
+def issue_tokens(*, api_user: ApiUser, address: str | None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """A fresh access/refresh pair in İYS's response shape."""
+    now = now or timezone.now()
+    access, refresh = _new_secret(), _new_secret()
+    ApiToken.objects.bulk_create(
+        [
+            ApiToken(api_user=api_user, kind=ApiTokenKind.ACCESS, token_hash=hash_token(access),
+                     expires_at=now + ACCESS_TTL, created_at=now, client_address=address),
+            ApiToken(api_user=api_user, kind=ApiTokenKind.REFRESH, token_hash=hash_token(refresh),
+                     expires_at=now + REFRESH_TTL, created_at=now, client_address=address),
+        ]
+    )
+    ApiUser.objects.filter(pk=api_user.pk).update(last_login_at=now)
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+        "refresh_expires_in": int(REFRESH_TTL.total_seconds()),
+        "token_type": "bearer",
+    }
+
+
+def login_with_password(*, username: str, password: str) -> ApiUser | None:
+    user = (
+        ApiUser.objects.select_related("provider", "retailer", "intermediary")
+        .filter(username=username, is_active=True)
+        .first()
+    )
+    if user is None:
+        # Spend the same hashing time as a real check, so timing does not reveal usernames.
+        ApiUser(password="").set_password(password)
+        return None
+    if not _owner_active(user) or not user.check_password(password):
+        return None
+    return user
+
+
+def _owner_active(user: ApiUser) -> bool:
+    if user.kind == ApiUserKind.INTERMEDIARY:
+        return bool(user.intermediary and user.intermediary.is_active)
+    return bool(user.provider and user.provider.is_active)
+
+
+def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] | None:
+    """Exchange a live refresh token for a new pair; the used refresh token dies (rotation)."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            ApiToken.objects.select_for_update()
+            .select_related("api_user", "api_user__provider", "api_user__retailer", "api_user__intermediary")
+            .filter(token_hash=hash_token(raw_refresh), kind=ApiTokenKind.REFRESH, revoked_at__isnull=True,
+                    expires_at__gt=now)
+            .first()
+        )
+        if token is None or not token.api_user.is_active or not _owner_active(token.api_user):
+            return None
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        return issue_tokens(api_user=token.api_user, address=address, now=now)
+
+
+def revoke_user_tokens(api_user: ApiUser) -> int:
+    """Kill every live token of a user (deactivation, password change); effective at once."""
+    now = timezone.now()
+    hashes = list(
+        ApiToken.objects.filter(api_user=api_user, revoked_at__isnull=True, expires_at__gt=now).values_list(
+            "token_hash", flat=True
+        )
+    )
+    ApiToken.objects.filter(token_hash__in=hashes).update(revoked_at=now)
+    cache.delete_many([_cache_key(h) for h in hashes])
+    for h in hashes:
+        _local.pop(h, None)
+    return len(hashes)
+
+
+def verify_access_token(raw: str) -> Principal | None:
+    token_hash = hash_token(raw)
+    now = time.time()
+    local = _local.get(token_hash)
+    if local is not None and local[0] > now:
+        principal = local[1]
+        return principal if principal is not None and principal.expires_at > now else None
+    key = _cache_key(token_hash)
+    cached = cache.get(key)
+    if cached is not None:
+        principal = Principal(**cached) if cached else None
+    else:
+        token = (
+            ApiToken.objects.select_related(
+                "api_user", "api_user__provider", "api_user__retailer", "api_user__intermediary"
+            )
+            .filter(token_hash=token_hash, kind=ApiTokenKind.ACCESS, revoked_at__isnull=True,
+                    expires_at__gt=timezone.now())
+            .first()
+        )
+        principal = None
+        if token is not None and token.api_user.is_active and _owner_active(token.api_user):
+            principal = principal_of(token.api_user, token.expires_at, token_hash)
+        ttl = int(principal.expires_at - now) if principal else 30
+        cache.set(key, asdict(principal) if principal else {}, max(1, min(ttl, 600)))
+    if len(_local) > 10_000:
+        _local.clear()
+    _local[token_hash] = (now + _LOCAL_TTL, principal)
+    return principal if principal is not None and principal.expires_at > now else None
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def max_body_bytes() -> int:
+    return _limit("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
+
+
+def check_body_size(request: HttpRequest) -> None:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise IysError.of("H014") from None
+    if length > max_body_bytes():
+        raise IysError.of("H123", status=413)
+
+
+class BearerAuth(HttpBearer):
+    """ninja auth: body size, bearer token, per-token and per-address rate limits (in that order)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Principal | None:  # pragma: no cover
+        return verify_access_token(token)
+
+    def __call__(self, request: HttpRequest) -> Principal:
+        check_body_size(request)
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, raw = header.partition(" ")
+        raw = raw.strip()
+        principal = verify_access_token(raw) if scheme.lower() == "bearer" and raw else None
+        address = client_address(request)
+        per_second = _limit("API_RATE_LIMIT_PER_SECOND", 50)
+        limits = [ratelimit.Limit("addr", address, _limit("API_RATE_LIMIT_PER_ADDRESS_PER_SECOND", per_second), 1)]
+        if principal is not None:
+            limits.append(ratelimit.Limit("token", principal.token_hash[:32], per_second, 1))
+        wait = ratelimit.hit(limits)
+        if wait:
+            raise IysError.of("H124", headers={"Retry-After": str(wait)})
+        if principal is None:
+            raise IysError.of("H351")
+        request.principal = principal
+        return principal
+
+
+bearer = BearerAuth()

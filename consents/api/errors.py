@@ -1,0 +1,164 @@
+"""Errors in İYS's shape: {"errors": [{"code", "location", "value", "message"}]}.
+
+Rule violations come from consents.errors (the same codes the form and the CSV report use); the
+codes below are the API's own (authentication, scoping, request shape, limits), worded like İYS.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpResponse
+
+from consents.errors import ERRORS, ConsentRuleError
+
+# code -> (HTTP status, Turkish message as İYS words it)
+API_ERRORS: dict[str, tuple[int, str]] = {
+    "H014": (400, "Gönderilen istek JSON formatına uygun olmalıdır."),
+    "H015": (500, "Beklenmedik bir hata oluştu."),
+    "H016": (400, "Geçersiz girdi tespit edildi, gerekli alanlar: [title, name, tckn, city, town, tin]"),
+    "H018": (404, "Marka:{brandCode} bulunamadı."),
+    "H058": (404, "Bayi:{retailerCode} bulunamadı."),
+    "H061": (422, "Bayi:{retailerCode} silme operasyonu gerçekleştirilemedi: bayinin aracılık ettiği izinler var."),
+    "H067": (400, "Yeni üretilebilecek 8 haneli bayi kodu kalmamıştır."),
+    "H084": (429, "Saatte kabul edilen kimlik doğrulama istek limitine ulaşıldı. Lütfen daha sonra tekrar deneyiniz."),
+    "H085": (400, "İzin ekleme isteği geçerli olmalıdır."),
+    "H090": (400, "Bayi ekleme isteği geçerli olmalıdır."),
+    "H091": (422, "İzin ekleme sayısı en fazla 1000 olmalıdır."),
+    "H092": (400, "Çoklu izin ekleme isteği geçerli olmalıdır."),
+    "H093": (422, "{field} bulunamadı."),
+    "H097": (400, "İzin sorgulama isteği geçerli olmalıdır."),
+    "H123": (413, "İstek gövdesi kabul edilen boyutu aşıyor."),
+    "H124": (429, "Saniyede kabul edilen istek limitine ulaşıldı. Lütfen daha sonra tekrar deneyiniz."),
+    "H125": (422, "Tek seferde sorgulanacak alıcı sayısı en fazla 1000 olmalıdır."),
+    "H126": (422, "İzin erişimi olan bayilerin (retailer) liste uzunluğu en fazla {limit} olmalıdır."),
+    "H127": (422, "Alıcı listesi (recipients) uzunluğu en fazla 100 olmalıdır."),
+    "H163": (422, "Bayiler (retailer) kabul edilemedi. Lütfen boş liste eklemeyiniz."),
+    "H164": (422, "Alıcı listesi (recipients) kabul edilemedi. Liste boş olmamalıdır."),
+    "H168": (422, "Alıcı listesi (recipients) bulunamadı."),
+    "H169": (422, "Bayiler (retailerAccess) bulunamadı."),
+    "H171": (400, "Bayi izin erişimi vermek için geçerli bir istek gönderilmelidir."),
+    "H172": (400, "Bayi izin erişimini silmek için geçerli bir istek gönderilmelidir."),
+    "H173": (400, "Bayi izin erişimi sorgulamak için geçerli bir istek gönderilmelidir."),
+    "H180": (403, "İstek gövdesinde yer alan bayi İYS numarasıyla (retailerCode) herhangi bir bayi bulunamadı."),
+    "H182": (422, "offset değeri geçerli olmalıdır."),
+    "H183": (422, "limit değeri geçerli olmalıdır."),
+    "H186": (422, "Sayfalama (pagination) değeri en fazla 100 olabilir."),
+    "H187": (422, "Limit değerleri sıfır olmamalıdır."),
+    "H190": (422, "iysCode integer bir değer olmalıdır."),
+    "H191": (422, "brandCode integer bir değer olmalıdır."),
+    "H193": (422, "Alıcı (recipient) değeri liste içinde tekrarlanamaz."),
+    "H198": (422, "requestId 36 karakterden daha uzun olamaz."),
+    "H199": (422, "requestId sadece harflerden meydana gelemez."),
+    "H201": (400, "Girilen durum değeri geçersiz. Beklenen değerler: [active, suspended, passive]"),
+    "H214": (400, "Bayi ticaret unvanı boş bırakılamaz!"),
+    "H224": (
+        400,
+        "Telefon numarası geçersiz. Lütfen E164 uluslararası([+][country code][area code][local phone number]) "
+        "formata uygun bir telefon numarası giriniz. (örn. +905992000000)",
+    ),
+    "H244": (400, "Tin değeri 10 veya 11 karakter olmalıdır."),
+    "H267": (400, "retailerCode değeri boş string olmamalıdır!"),
+    "H351": (401, "Eksik veya geçersiz jeton!"),
+    "H353": (403, "{field}, kullanıcı izinleriyle eşleştirilemiyor"),
+    "H363": (403, "Bu servisi kullanabilmek için yetkiniz bulunmamaktadır."),
+    "H400": (422, "requestId sadece sayılardan meydana gelemez."),
+    "H401": (400, "Bayi eklenmesi beklenen izin sistemde bulunmamaktadır."),
+    "H478": (422, "Alıcı listesi (recipients) liste olmalıdır."),
+    "H506": (422, "İzin kaynağı (source) bulunamadı."),
+    "H507": (422, "limit alanı için karakter üst sınırı 1000 olmalıdır."),
+    "H530": (422, "Bağlantı kaldırılamadı."),
+    "H531": (422, "Bağlantı linki (url) https ile başlamalıdır."),
+    "H532": (422, "Her bir tip (type) için yalnızca iki adet aktif bağlantı oluşturulabilir."),
+    "ILT404": (404, "İstenen kaynak bulunamadı."),
+    "ILT405": (405, "Bu adres için HTTP metodu desteklenmiyor."),
+    "ILT410": (422, "after değeri geçerli olmalıdır."),
+}
+
+
+def _message(code: str, params: dict[str, Any]) -> str:
+    if code in API_ERRORS:
+        template = API_ERRORS[code][1]
+    else:
+        template = ERRORS[code].tr
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def status_of(code: str) -> int:
+    if code in API_ERRORS:
+        return API_ERRORS[code][0]
+    return ERRORS[code].http_status
+
+
+def _plain(value: Any) -> Any:
+    """İYS types error values as strings; keep lists (its own examples do) and drop None."""
+    if value is None or isinstance(value, (str, list)):
+        return value
+    if isinstance(value, (dict, bool)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def item(
+    code: str,
+    *,
+    location: list[Any] | None = None,
+    value: Any = None,
+    index: int | None = None,
+    message: str | None = None,
+    **params: Any,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"code": code, "message": message or _message(code, params)}
+    if index is not None:
+        entry["index"] = index
+    if location:
+        entry["location"] = location
+    plain = _plain(value)
+    if plain is not None:
+        entry["value"] = plain
+    return entry
+
+
+def rule_item(err: ConsentRuleError, *, index: int | None = None, prefix: list[Any] | None = None) -> dict[str, Any]:
+    raw = err.as_iys()
+    location = raw.get("location")
+    if prefix and location:
+        location = [*prefix, *location[1:]] if location[0] == prefix[0] else location
+    return item(err.code, location=location, value=raw.get("value"), index=index, message=raw["message"])
+
+
+class IysError(Exception):
+    """Raise from anywhere in an API handler; answered as {"errors": [...]} with the status."""
+
+    def __init__(self, status: int, errors: list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {[e['code'] for e in errors]}")
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+    @classmethod
+    def of(cls, code: str, *, status: int | None = None, headers: dict[str, str] | None = None, **kw: Any) -> IysError:
+        return cls(status or status_of(code), [item(code, **kw)], headers)
+
+    @classmethod
+    def from_rule(cls, err: ConsentRuleError, *, index: int | None = None) -> IysError:
+        return cls(err.http_status, [rule_item(err, index=index)])
+
+
+def not_yours(field: str) -> IysError:
+    return IysError.of("H353", field=field)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+def error_response(err: IysError) -> HttpResponse:
+    return json_response({"errors": err.errors}, err.status, err.headers)

@@ -1,0 +1,106 @@
+"""Fixed-window rate limits and the API activity log, in Redis (the Django cache's client).
+
+One pipelined round trip per request counts every window that applies (per token, per client
+address). Without Redis (the embedded SQLite default) the Django cache's incr is used instead.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+
+ACTIVITY_KEEP = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str  # what is counted: "token", "addr", "login-addr", ...
+    ident: str  # whose count: token hash prefix, client address, username
+    limit: int
+    window: int  # seconds
+
+    def key(self, now: float) -> str:
+        return f"ileti:rl:{self.name}:{self.ident}:{int(now // self.window)}"
+
+
+def _redis() -> Any | None:
+    backend = getattr(cache, "_cache", None)
+    get_client = getattr(backend, "get_client", None)
+    if get_client is None:
+        return None
+    try:
+        return get_client(None, write=True)
+    except TypeError:
+        return None
+
+
+def hit(limits: list[Limit]) -> int | None:
+    """Count one request against every limit; the seconds to wait if any is exceeded, else None."""
+    if not limits:
+        return None
+    now = time.time()
+    client = _redis()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for lim in limits:
+            key = lim.key(now)
+            pipe.incr(key)
+            pipe.expire(key, lim.window + 1)
+        counts = pipe.execute()[0::2]
+    else:
+        counts = []
+        for lim in limits:
+            key = lim.key(now)
+            cache.add(key, 0, lim.window + 1)
+            try:
+                counts.append(cache.incr(key))
+            except ValueError:
+                counts.append(1)
+    wait = 0
+    for lim, count in zip(limits, counts):
+        if int(count) > lim.limit:
+            wait = max(wait, math.ceil(lim.window - (now % lim.window)) or 1)
+    return wait or None
+
+
+def peek(lim: Limit) -> int:
+    value = cache.get(lim.key(time.time())) if _redis() is None else _redis().get(lim.key(time.time()))
+    return int(value or 0)
+
+
+def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
+    """Keep the last requests of an API user for the portal's activity page (newest first)."""
+    key = f"ileti:apilog:{api_user_id}"
+    payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    client = _redis()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        pipe.lpush(key, payload)
+        pipe.ltrim(key, 0, ACTIVITY_KEEP - 1)
+        pipe.expire(key, 30 * 24 * 3600)
+        pipe.execute()
+        return
+    entries = cache.get(key) or []
+    cache.set(key, [payload, *entries][:ACTIVITY_KEEP], 30 * 24 * 3600)
+
+
+def recent_activity(api_user_ids: list[int], limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent requests of the given API users, merged newest first."""
+    rows: list[dict[str, Any]] = []
+    client = _redis()
+    for uid in api_user_ids:
+        key = f"ileti:apilog:{uid}"
+        raw = client.lrange(key, 0, limit - 1) if client is not None else (cache.get(key) or [])[:limit]
+        for value in raw:
+            try:
+                entry = json.loads(value)
+            except (TypeError, ValueError):
+                continue
+            entry["api_user_id"] = uid
+            rows.append(entry)
+    rows.sort(key=lambda e: e.get("at", 0), reverse=True)
+    return rows[:limit]

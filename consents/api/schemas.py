@@ -1,0 +1,262 @@
+"""Request and response shapes of the İYS API (names and fields as İYS spells them)."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+ChannelT = Literal["ARAMA", "MESAJ", "EPOSTA"]
+RecipientTypeT = Literal["BIREYSEL", "TACIR"]
+StatusT = Literal["ONAY", "RET"]
+SourceT = Literal[
+    "HS_FIZIKSEL_ORTAM", "HS_ISLAK_IMZA", "HS_WEB", "HS_CAGRI_MERKEZI", "HS_SOSYAL_MEDYA", "HS_EPOSTA",
+    "HS_MESAJ", "HS_MOBIL", "HS_EORTAM", "HS_ETKINLIK", "HS_2015", "HS_ATM", "HS_KARAR",
+]
+
+
+class Lenient(Schema):
+    # İYS ignores fields it does not know; so do we (clients send extra bookkeeping fields).
+    model_config = ConfigDict(extra="ignore")
+
+
+class ConsentIn(Lenient):
+    recipient: str = Field(..., max_length=320, description="Telefon (+905XXXXXXXXX) ya da e-posta adresi.")
+    type: ChannelT
+    source: Optional[SourceT] = Field(None, description="TACIR ilk kaydında boş bırakılabilir.")
+    status: StatusT
+    consentDate: Optional[str] = Field(None, max_length=40, description="yyyy-mm-dd hh:mm:ss (İstanbul saati).")
+    recipientType: RecipientTypeT
+    retailerCode: Optional[int] = Field(None, ge=0, le=99_999_999)
+    retailerAccess: Optional[list[int]] = Field(None, max_length=3000)
+
+
+class AddConsentOut(Schema):
+    transactionId: str
+    creationDate: str
+
+
+class SubRequestOut(Schema):
+    subRequestId: str
+    recipient: str
+    recipientType: str
+    type: str
+    status: str
+    source: Optional[str] = None
+    consentDate: Optional[str] = None
+    creationDate: str
+
+
+class BatchOut(Schema):
+    requestId: str
+    subRequests: list[SubRequestOut]
+
+
+class ConsentQuery(Lenient):
+    recipient: str = Field(..., max_length=320)
+    recipientType: RecipientTypeT
+    type: ChannelT
+
+
+class ConsentDetailOut(Schema):
+    consentDate: Optional[str] = None
+    creationDate: str
+    source: Optional[str] = None
+    recipient: str
+    recipientType: str
+    status: str
+    type: str
+    retailerCode: Optional[int] = None
+    retailerTitle: Optional[str] = None
+    retailerAccessCount: int = 0
+    transactionId: str
+
+
+class RecipientsIn(Lenient):
+    recipients: list[str] = Field(..., max_length=1000)
+
+
+class MultiStatusOut(Schema):
+    requestId: str
+    list: list[str]
+
+
+class HistoryItem(Schema):
+    consentDate: Optional[str] = None
+    source: Optional[str] = None
+    recipient: str
+    recipientType: str
+    status: str
+    type: str
+    creationDate: str
+    transactionId: str
+
+
+class Pagination(Schema):
+    totalCount: int
+    pageSize: int
+    offset: int
+
+
+class HistoryOut(Schema):
+    list: list[HistoryItem]
+    pagination: Pagination
+
+
+class ChangeItem(HistoryItem):
+    pass
+
+
+class ChangesOut(Schema):
+    after: str
+    list: list[ChangeItem]
+
+
+class BrandCounts(Schema):
+    approval: int
+    rejection: int
+    total: int
+
+
+class RetailerCount(Schema):
+    total: int
+
+
+class BrandStatsOut(Schema):
+    consents: BrandCounts
+    retailers: RetailerCount
+
+
+class BrandOut(Schema):
+    brandCode: int
+    name: str
+    master: bool
+    stats: BrandStatsOut
+
+
+class CodeName(Lenient):
+    code: Optional[str] = Field(None, max_length=16)
+    name: Optional[str] = Field(None, max_length=64)
+
+
+class RetailerIn(Lenient):
+    title: str = Field(..., min_length=1, max_length=255)
+    mersis: Optional[str] = Field(None, max_length=16)
+    alias: Optional[str] = Field(None, max_length=255)
+    name: Optional[str] = Field(None, max_length=255)
+    tckn: Optional[str] = Field(None, max_length=11)
+    mobile: Optional[str] = Field(None, max_length=32)
+    tin: Optional[str] = Field(None, max_length=11)
+    city: Optional[CodeName] = None
+    town: Optional[CodeName] = None
+    status: Optional[Literal["active", "passive", "suspended"]] = "active"
+    kind: Optional[Literal["BAYI", "ACENTE", "OZEL_YETKILI"]] = Field(None, description="ileti: bayi türü.")
+
+
+class RetailerCreatedOut(Schema):
+    retailerCode: int
+
+
+class RetailerOut(Schema):
+    retailerCode: int
+    title: str
+    tin: Optional[str] = None
+    mobile: Optional[str] = None
+    city: Optional[dict] = None
+    town: Optional[dict] = None
+    status: str = "active"
+    retailerAccessCount: int = 0
+
+
+class PaginationPage(Pagination):
+    currentPage: int
+
+
+class RetailerListOut(Schema):
+    pagination: PaginationPage
+    list: list[RetailerOut]
+
+
+class RetailerAccessIn(Lenient):
+    type: ChannelT
+    recipientType: RecipientTypeT
+    recipient: str = Field(..., max_length=320)
+    retailerAccess: list[int] = Field(..., max_length=100)
+
+
+class RetailerAccessManyIn(Lenient):
+    type: ChannelT
+    recipientType: RecipientTypeT
+    recipients: list[str] = Field(..., max_length=100)
+    retailerAccess: list[int] = Field(..., max_length=100)
+
+
+class RetailerAccessRemoveAllIn(Lenient):
+    type: ChannelT
+    recipientType: RecipientTypeT
+    recipients: list[str] = Field(..., max_length=100)
+
+
+class TransactionOut(Schema):
+    transactionId: str
+    creationDate: str
+
+
+class RetailerOfConsentOut(Schema):
+    retailerCode: int
+    title: str
+    mobile: Optional[str] = None
+    city: Optional[dict] = None
+    town: Optional[dict] = None
+
+
+class RetailersOfConsentOut(Schema):
+    pagination: Pagination
+    list: list[RetailerOfConsentOut]
+
+
+class PushConnectionIn(Lenient):
+    url: str = Field(..., max_length=500)
+    type: ChannelT
+    username: str = Field(..., min_length=1, max_length=150)
+    password: str = Field(..., min_length=1, max_length=255)
+
+
+class PushRegistrationIn(Lenient):
+    connection: list[PushConnectionIn] = Field(..., min_length=1, max_length=3)
+
+
+class MessageOut(Schema):
+    message: str
+
+
+class PushStatusOut(Schema):
+    url: str
+    type: str
+    status: str
+    registerTime: str
+
+
+class TokenOut(Schema):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+    token_type: str
+
+
+class OAuthErrorOut(Schema):
+    error: str
+    error_description: str
+
+
+class ErrorItem(Schema):
+    code: str
+    message: str
+    location: Optional[list] = None
+    value: Optional[object] = None
+    index: Optional[int] = None
+
+
+class ErrorsOut(Schema):
+    errors: list[ErrorItem]

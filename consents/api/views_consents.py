@@ -1,0 +1,319 @@
+"""İzin yönetimi: add one consent (+ idempotent /v2), batches (+ /v2), status, history, change feed."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Optional
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from consents.api_models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind
+from consents.errors import ConsentRuleError
+from consents.models import Consent, ConsentEvent, RetailerAccess, Via
+from consents.recipients import EMAIL, normalize_recipient
+from consents.selectors import can_send_many
+from consents.services import consent_record
+
+from . import batch as batches
+from .common import bounded, fmt, new_id, now, page_params
+from .errors import IysError, item, json_response, rule_item
+from .schemas import (
+    AddConsentOut,
+    BatchOut,
+    ChangesOut,
+    ConsentDetailOut,
+    ConsentIn,
+    ConsentQuery,
+    ErrorsOut,
+    HistoryOut,
+    MultiStatusOut,
+    RecipientsIn,
+)
+from .scope import actor_for, brand_object, resolve
+
+router = Router(tags=["İzin yönetimi"])
+ERRS = {400: ErrorsOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 413: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut}
+BASE = "/sps/{iysCode}/brands/{brandCode}"
+
+
+# --- Adding consents -------------------------------------------------------------------------
+
+
+def _idempotency_key(brand_id: int, payload: ConsentIn) -> str:
+    body = json.dumps(payload.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{brand_id}|{body}".encode()).hexdigest()
+
+
+def _add_one(request: HttpRequest, iys_code: int, brand_code: int, payload: ConsentIn, *, v2: bool) -> HttpResponse:
+    principal = request.auth
+    ref = resolve(principal, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="write")
+    key = _idempotency_key(ref.id, payload) if v2 else ""
+    if v2:
+        done = ApiIdempotencyRecord.objects.filter(key=key).first()
+        if done is not None:
+            return json_response({"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)})
+    brand = brand_object(ref)
+    data = payload.model_dump(exclude_none=True)
+    if data.get("retailerAccess") == []:
+        raise IysError.of("H163", location=["retailerAccess"], value=[])
+    is_dealer = principal.kind == ApiUserKind.RETAILER
+    unknown = batches.retailer_codes_of(brand, [data], is_dealer=is_dealer)
+    if unknown:
+        raise IysError(403, [{k: v for k, v in e.items() if k != "index"} for e in unknown])
+    try:
+        with transaction.atomic():
+            result = consent_record(
+                brand=brand, recipient=data.get("recipient"), recipient_type=data.get("recipientType"),
+                channel=data.get("type"), status=data.get("status"), source=data.get("source"),
+                consent_date=data.get("consentDate"), retailer_code=None if is_dealer else data.get("retailerCode"),
+                actor=actor_for(principal), via=Via.API,
+            )
+            if data.get("retailerAccess"):
+                batches.grant_access(result.consent, data["retailerAccess"])
+            if v2:
+                ApiIdempotencyRecord.objects.create(
+                    key=key, brand=brand, transaction_id=result.event.transaction_id,
+                    creation_date=result.event.created_at,
+                )
+    except ConsentRuleError as err:
+        if v2 and err.code == "H174":
+            done = ApiIdempotencyRecord.objects.filter(key=key).first()
+            if done is not None:  # an identical request raced with this one and won
+                return json_response({"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)})
+        raise IysError.from_rule(err) from None
+    return json_response({"transactionId": result.event.transaction_id, "creationDate": fmt(result.event.created_at)})
+
+
+@router.post(BASE + "/consents", summary="Tekil İzin Ekleme", operation_id="addConsent", response={200: AddConsentOut, **ERRS})
+def add_consent(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentIn) -> HttpResponse:
+    """Tek bir izin hareketini kaydeder (ilk kayıt ya da durum değişikliği)."""
+    return _add_one(request, iysCode, brandCode, payload, v2=False)
+
+
+@router.post("/v2" + BASE + "/consents", summary="Tekil İzin Ekleme V2", operation_id="addConsentV2",
+             response={200: AddConsentOut, **ERRS})
+def add_consent_v2(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentIn) -> HttpResponse:
+    """Aynı parametre ve gövdeyle tekrar gönderilen istek aynı transactionId değerini döndürür."""
+    return _add_one(request, iysCode, brandCode, payload, v2=True)
+
+
+def _add_batch(request: HttpRequest, iys_code: int, brand_code: int, payload: list[ConsentIn], *, version: int) -> HttpResponse:
+    principal = request.auth
+    ref = resolve(principal, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="write")
+    brand = brand_object(ref)
+    payloads = [p.model_dump(exclude_none=True) for p in payload]
+    batch, items = batches.create_batch(
+        api_user_id=principal.api_user_id, brand=brand, payloads=payloads, version=version,
+        is_dealer=principal.kind == ApiUserKind.RETAILER,
+    )
+    return json_response(batches.accepted_response(batch, items), 202)
+
+
+@router.post(BASE + "/consents/request", summary="Asenkron Çoklu İzin Ekleme", operation_id="addBatchConsent",
+             response={202: BatchOut, **ERRS})
+def add_batch(request: HttpRequest, iysCode: int, brandCode: int, payload: list[ConsentIn]) -> HttpResponse:
+    """En fazla 1000 izni kuyruğa alır; sonuçlar requestId ile sorgulanır."""
+    return _add_batch(request, iysCode, brandCode, payload, version=1)
+
+
+@router.post("/v2" + BASE + "/consents/request", summary="Asenkron Çoklu İzin Ekleme V2",
+             operation_id="addBatchConsentV2", response={202: BatchOut, **ERRS})
+def add_batch_v2(request: HttpRequest, iysCode: int, brandCode: int, payload: list[ConsentIn]) -> HttpResponse:
+    """Daha önce aynı tarihle kaydedilmiş bir izin başarılı sayılır ve ilk işlendiği istek bildirilir."""
+    return _add_batch(request, iysCode, brandCode, payload, version=2)
+
+
+def _batch_status(request: HttpRequest, iys_code: int, brand_code: int, request_id: str, version: int) -> HttpResponse:
+    ref = resolve(request.auth, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="read")
+    if len(request_id) > 36:
+        raise IysError.of("H198", location=["requestId"], value=request_id)
+    if request_id.isdigit():
+        raise IysError.of("H400", location=["requestId"], value=request_id)
+    if request_id.isalpha():
+        raise IysError.of("H199", location=["requestId"], value=request_id)
+    batch = ApiBatchRequest.objects.filter(request_id=request_id, brand_id=ref.id, version=version).first()
+    if batch is None:
+        return json_response([])  # İYS answers unknown or expired request ids with an empty list
+    return json_response(batches.status_rows(batch))
+
+
+@router.get(BASE + "/consents/request/{requestId}", summary="Çoklu İzin Ekleme İsteği Sorgulama",
+            operation_id="searchRequestDetails", response={200: list[dict], **ERRS})
+def batch_status(request: HttpRequest, iysCode: int, brandCode: int, requestId: str) -> HttpResponse:
+    """Her kalem için success / failure (hata koduyla) / enqueue."""
+    return _batch_status(request, iysCode, brandCode, requestId, 1)
+
+
+@router.get("/v2" + BASE + "/consents/request/{requestId}", summary="Çoklu İzin Ekleme İsteği Sorgulama V2",
+            operation_id="searchRequestDetailsV2", response={200: list[dict], **ERRS})
+def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestId: str) -> HttpResponse:
+    return _batch_status(request, iysCode, brandCode, requestId, 2)
+
+
+# --- Status ----------------------------------------------------------------------------------
+
+
+def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
+    try:
+        address = normalize_recipient(raw)
+    except ConsentRuleError as err:
+        raise IysError(422, [rule_item(err) | {"location": location}]) from None
+    if (channel == "EPOSTA") != (address.kind == EMAIL):
+        raise IysError.of("H464", location=location, value=raw)
+    return address.value
+
+
+@router.post(BASE + "/consents/status", summary="Tekil İzin Durumu Sorgulama", operation_id="consentDetail",
+             response={200: ConsentDetailOut, **ERRS})
+def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery) -> HttpResponse:
+    """Bir alıcının bu markadaki güncel izin kaydı."""
+    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
+                  channel=payload.type)
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    row = (
+        Consent.objects.filter(brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType,
+                               channel=payload.type)
+        .annotate(access_count=Subquery(
+            RetailerAccess.objects.filter(consent=OuterRef("pk")).values("consent").annotate(n=Count("id")).values("n")[:1]
+        ))
+        .values_list("consent_date", "created_at", "source", "status", "transaction_id", "retailer__code",
+                     "retailer__name", "access_count", "updated_at")
+        .first()
+    )
+    if row is None:
+        raise IysError.of("ILT404", message="İzin bulunamadı.")
+    consent_date, created_at, source, status, tx, r_code, r_name, access_count, updated_at = row
+    body: dict[str, Any] = {
+        "consentDate": fmt(consent_date), "creationDate": fmt(updated_at), "source": source,
+        "recipient": recipient, "recipientType": payload.recipientType, "status": status, "type": payload.type,
+        "retailerAccessCount": access_count or 0, "transactionId": tx,
+    }
+    if r_code is not None:
+        body["retailerCode"], body["retailerTitle"] = r_code, r_name
+    return json_response(body)
+
+
+@router.post(BASE + "/consents/{recipientType}/status/{type}", summary="Çoklu İzin Durumu Sorgulama",
+             operation_id="batchConsentStatus", response={200: MultiStatusOut, **ERRS})
+def consent_status_many(request: HttpRequest, iysCode: int, brandCode: int, recipientType: str, type: str,
+                        payload: RecipientsIn) -> HttpResponse:
+    """En fazla 1000 alıcıdan ileti gönderilebilecek olanları (BIREYSEL: ONAY; TACIR: RET olmayan) listeler."""
+    if recipientType not in ("BIREYSEL", "TACIR"):
+        raise IysError.of("H116", location=["recipientType"], value=recipientType)
+    if type not in ("ARAMA", "MESAJ", "EPOSTA"):
+        raise IysError.of("H117", location=["type"], value=type)
+    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
+                  channel=type)
+    recipients = payload.recipients
+    if not recipients:
+        raise IysError.of("H164", location=["recipients"], value=[])
+    originals: dict[str, str] = {}
+    errors = []
+    for pos, raw in enumerate(recipients):
+        try:
+            value = _normalised(raw, type, location=["recipients", pos])
+        except IysError as err:
+            errors.extend(err.errors)
+            continue
+        if value in originals:
+            errors.append(item("H193", location=["recipients", pos], value=raw))
+            continue
+        originals[value] = raw
+    if errors:
+        raise IysError(422, errors)
+    answers = can_send_many(brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type)
+    allowed = [raw for value, raw in originals.items() if answers[value].allowed]
+    return json_response({"requestId": new_id(), "list": allowed})
+
+
+# --- History and the change feed ---------------------------------------------------------------
+
+
+def _event_row(e: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        "consentDate": fmt(e["consent_date"]), "creationDate": fmt(e["created_at"]), "source": e["source"],
+        "recipient": e["recipient"], "recipientType": e["recipient_type"], "status": e["status"],
+        "type": e["channel"], "transactionId": e["transaction_id"],
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+EVENT_FIELDS = ("id", "consent_date", "created_at", "source", "recipient", "recipient_type", "status", "channel",
+                "transaction_id")
+
+
+@router.post(BASE + "/consents/history", summary="İzin Geçmişi Listeme", operation_id="consentsHistory",
+             response={200: HistoryOut, **ERRS})
+def consent_history(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery,
+                    limit: Optional[str] = None, offset: Optional[str] = None) -> HttpResponse:
+    """Bir alıcının bu markadaki izin hareketleri, izin tarihine göre yeniden eskiye."""
+    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
+    lim, off = page_params(limit, offset)
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    events = ConsentEvent.objects.filter(
+        brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
+    )
+    total = events.count()
+    rows = list(events.order_by("-consent_date", "-id").values(*EVENT_FIELDS)[off: off + lim])
+    return json_response({
+        "list": [_event_row(e) for e in rows],
+        "pagination": {"totalCount": total, "pageSize": len(rows), "offset": off},
+    })
+
+
+def settle_seconds() -> int:
+    return int(getattr(settings, "API_CHANGES_SETTLE_SECONDS", 60))
+
+
+@router.get(BASE + "/consents/changes", summary="İzin Hareketi Sorgulama (Pull)", operation_id="PullPerBrandCode",
+            response={200: ChangesOut, 204: None, **ERRS})
+def consent_changes(request: HttpRequest, iysCode: int, brandCode: int, after: Optional[str] = None,
+                    limit: Optional[str] = None, source: Optional[str] = None) -> HttpResponse:
+    """Son 7 günün izin hareketleri, kayıt sırasıyla; `after` ile kalınan yerden devam edilir.
+
+    Hareketler kayıt sırasına (hareket numarası) göre listelenir ve yazımı süren işlemlerin hareketleri
+    atlanmasın diye son birkaç saniyenin hareketleri bir sonraki sorguya bırakılır: sayfalar boşluksuz
+    ve tekrarsızdır.
+    """
+    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
+    source = (source or "IYS").upper()
+    if source not in ("IYS", "HS"):
+        raise IysError.of("H506", location=["source"], value=source)
+    lim = 1000
+    if limit not in (None, ""):
+        try:
+            lim = int(limit)
+        except ValueError:
+            raise IysError.of("H183", location=["limit"], value=limit) from None
+        if lim > 1000:
+            raise IysError.of("H507", location=["limit"], value=limit)
+        if lim <= 0:
+            raise IysError.of("H187" if lim == 0 else "H183", location=["limit"], value=limit)
+    after_id = 0
+    if after:
+        _, _, tx = after.partition("_")
+        found = ConsentEvent.objects.filter(transaction_id=tx[:64], brand_id=ref.id).values_list("id", flat=True).first()
+        if found is None:
+            raise IysError.of("ILT410", location=["after"], value=after)
+        after_id = found
+    moment = now()
+    cutoff = moment - dt.timedelta(seconds=settle_seconds())
+    events = ConsentEvent.objects.filter(brand_id=ref.id, id__gt=after_id, created_at__gte=moment - dt.timedelta(days=7))
+    iys_only = Q(source__startswith="IYS_")
+    events = events.filter(iys_only) if source == "IYS" else events.exclude(iys_only & Q(source__isnull=False))
+    rows = []
+    for e in events.order_by("id").values(*EVENT_FIELDS)[:lim]:
+        # Stop at the first movement that has not settled: later pages resume exactly there.
+        if e["created_at"] > cutoff:
+            break
+        rows.append(e)
+    if not rows:
+        return HttpResponse(status=204)
+    last = rows[-1]
+    cursor = f"{int(last['created_at'].timestamp() * 1000)}_{last['transaction_id']}"
+    return json_response({"after": cursor, "list": [_event_row(e) for e in rows]})
