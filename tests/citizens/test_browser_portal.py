@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from consents.models import ActorKind, Consent, ConsentEvent
 from tests.factories import BrandFactory, ProviderFactory
@@ -9,6 +11,18 @@ from tests.factories import BrandFactory, ProviderFactory
 from .conftest import last_sms_code, make_consent
 
 PHONE = "+905321234567"
+
+
+def wait_for_heading(browser, text: str) -> None:
+    """Wait for the next page: a click returns before the browser has navigated."""
+
+    def arrived(driver) -> bool:
+        try:
+            return text in driver.find_element(By.TAG_NAME, "h1").text
+        except StaleElementReferenceException:
+            return False
+
+    WebDriverWait(browser, 10).until(arrived)
 
 
 @pytest.mark.browser
@@ -27,23 +41,23 @@ def test_sign_in_with_an_sms_code_and_reject_one_brand(browser):
     browser.find_element(By.ID, "id_address").send_keys("0532 123 45 67")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
-    assert "Kodu girin" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for_heading(browser, "Kodu girin")
     # live_server runs in this process, so the locmem SMS outbox is readable here.
     browser.find_element(By.ID, "id_code").send_keys(last_sms_code(PHONE))
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
-    assert browser.find_element(By.TAG_NAME, "h1").text == "İzinlerim"
+    wait_for_heading(browser, "İzinlerim")
     card = browser.find_element(By.ID, f"marka-{deniz.pk}")
     assert "Deniz Market A.Ş." in card.text
     card.find_element(By.CSS_SELECTOR, "[data-test=reject-brand]").click()
 
     # One confirmation step, listing what will be rejected.
-    assert "Reddi onaylayın" in browser.find_element(By.TAG_NAME, "h1").text
+    wait_for_heading(browser, "Reddi onaylayın")
     assert browser.page_source.count("<strong>Deniz Market</strong>") == 2
     assert Consent.objects.filter(brand=deniz, status="RET").count() == 0
     browser.find_element(By.ID, "confirm-reject").click()
 
-    assert browser.find_element(By.TAG_NAME, "h1").text == "İzinlerim"
+    wait_for_heading(browser, "İzinlerim")
     assert "2 izin reddedildi" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     card = browser.find_element(By.ID, f"marka-{deniz.pk}")
     switches = card.find_elements(By.CSS_SELECTOR, "[role=switch]")
