@@ -140,6 +140,9 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.accesses = accesses
         self.fields["brand"].choices = brand_choices(accesses)
+        # Left to the rules (so they answer with İYS's code), but the user should see what is needed.
+        for name in ("brand", "recipient", "channel", "recipient_type", "status"):
+            self.fields[name].rule_required = True
         if not self.is_bound:
             now = dt.datetime.now(ISTANBUL).replace(microsecond=0, tzinfo=None)
             self.initial.setdefault("consent_date", now.isoformat())

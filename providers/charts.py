@@ -15,7 +15,7 @@ HEIGHT = 240
 LEFT = 48  # room for the y-axis labels
 BOTTOM = 28  # room for the date labels
 TOP = 10
-RIGHT = 8
+RIGHT = 24  # room for the last date label, centred under its bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,8 @@ class Bar:
     rejections_y: float
     rejections_h: float
     day: DayMovements
-    label: str  # shown under every 7th bar; empty otherwise
+    label: str
+    label_x: float  # shown under every 7th bar; empty otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ def movement_chart(days: list[DayMovements]) -> Chart:
                 rejections_h=round(r_h, 2),
                 day=day,
                 label=day.day.strftime("%d.%m") if (len(days) - 1 - i) % 7 == 0 else "",
+                label_x=round(x + bar_w / 2, 2),
             )
         )
     grid = [GridLine(y=round(baseline - top_value * f * scale, 2), value=round(top_value * f)) for f in ((0, 0.5, 1) if top_value >= 2 else (0, 1))]

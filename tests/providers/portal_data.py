@@ -99,3 +99,16 @@ def bulk_consents(brand: Brand, n: int, *, days_back: int = 20, under_review_eve
                 via=Via.WEB,
             ))
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
+
+
+def browser_sign_in(browser, username: str, password: str = "parola-123456") -> None:  # noqa: ANN001
+    """Sign in through the real portal form (for browser tests of any portal page)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(browser.live_server_url + "/isletme/giris/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".portal-context")))

@@ -1,0 +1,51 @@
+"""The portal in a real headless Chromium: sign-in through the form, the dashboard and its chart."""
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from providers.models import Role
+from tests import factories
+
+from .portal_data import browser_sign_in, bulk_consents
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_and_see_the_dashboard_with_its_chart(browser):
+    membership = factories.MembershipFactory(role=Role.OPERATOR, provider__name="Tarayıcı Ticaret A.Ş.")
+    brand = factories.BrandFactory(provider=membership.provider, is_master=True)
+    bulk_consents(brand, 60, days_back=20)
+
+    # A wrong password first: the form says so and stays.
+    browser.get(browser.live_server_url + "/isletme/")
+    assert "/isletme/giris/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys(membership.user.username)
+    browser.find_element(By.NAME, "password").send_keys("yanlis-parola")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "Kullanıcı adı ya da parola hatalı" in browser.find_element(By.CSS_SELECTOR, ".errorlist").text
+
+    browser_sign_in(browser, membership.user.username)
+    assert browser.current_url.rstrip("/").endswith("/isletme")
+    assert "Tarayıcı Ticaret A.Ş." in browser.find_element(By.CSS_SELECTOR, ".portal-context").text
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Panel"
+
+    chart = browser.find_element(By.ID, "movement-chart")
+    assert chart.is_displayed()
+    size = chart.size
+    assert size["width"] > 300 and size["height"] > 80  # laid out, not collapsed
+    bars = chart.find_elements(By.CSS_SELECTOR, "rect.onay")
+    assert len(bars) == 20  # one approvals bar for each of the 20 days with movements
+    assert all(bar.is_displayed() for bar in bars)
+    assert any(bar.size["height"] > 5 for bar in bars)
+    assert chart.find_elements(By.CSS_SELECTOR, "rect.ret")
+    # The chart is drawn with colour from the stylesheet, so the page's CSS loaded too.
+    fill = browser.execute_script(
+        "return getComputedStyle(document.querySelector('#movement-chart rect.onay')).fill"
+    )
+    assert fill not in ("", "none", "rgb(0, 0, 0)")
+    assert browser.find_element(By.ID, "rejections-7d").text.isdigit()
+
+    # The nav leads to the consent list with the same data.
+    browser.find_element(By.LINK_TEXT, "İzinler").click()
+    assert "60 kayıt" in browser.find_element(By.TAG_NAME, "main").text
