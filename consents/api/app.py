@@ -31,7 +31,21 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
   bayi kullanıcıları yalnızca çalıştıkları markada işlem yapar.
 """
 
-api = NinjaAPI(
+class IysNinjaAPI(NinjaAPI):
+    """Keeps the offending input in validation errors: İYS echoes it as the error's `value`."""
+
+    def validation_error_from_error_contexts(self, error_contexts: list) -> ValidationError:
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            for err in context.pydantic_validation_error.errors(include_url=False, include_context=False):
+                loc = model.__ninja_flatten_map_reverse__.get(err["loc"], err["loc"])
+                errors.append({"loc": (model.__ninja_param_source__, *loc), "type": err["type"],
+                               "msg": err["msg"], "input": err.get("input")})
+        return ValidationError(errors)
+
+
+api = IysNinjaAPI(
     title="ileti — İYS uyumlu API",
     version="3.2.0-ileti",
     description=DESCRIPTION,

@@ -1,6 +1,7 @@
 """Pydantic's validation errors rewritten as İYS error items (field → missing/invalid code)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -59,8 +60,22 @@ def _field_of(loc: tuple[Any, ...]) -> tuple[str | None, int | None, list[Any]]:
     return field, index, parts
 
 
+def _body_shape_wrong(request: HttpRequest, errors: list[dict[str, Any]]) -> bool:
+    """A body that is empty, or not the JSON object/array the operation takes, is "not a valid request"."""
+    if not any((e.get("loc") or ("",))[0] == "body" for e in errors):
+        return False
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return True
+    expected = list if "/consents/request" in request.path else dict
+    return not isinstance(data, expected) or not data
+
+
 def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> IysError:
     path = request.path
+    if _body_shape_wrong(request, errors):
+        return IysError.of(_generic_code(path))
     items: list[dict[str, Any]] = []
     seen: set[tuple] = set()
     for err in errors:
