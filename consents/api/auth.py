@@ -138,7 +138,7 @@ def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] |
     now = timezone.now()
     with transaction.atomic():
         token = (
-            ApiToken.objects.select_for_update()
+            ApiToken.objects.select_for_update(of=("self",))
             .select_related("api_user", "api_user__provider", "api_user__retailer", "api_user__intermediary")
             .filter(token_hash=hash_token(raw_refresh), kind=ApiTokenKind.REFRESH, revoked_at__isnull=True,
                     expires_at__gt=now)

@@ -16,6 +16,10 @@ from django.core.cache import cache
 ACTIVITY_KEEP = 200
 
 
+def _now() -> float:
+    return time.time()
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     name: str  # what is counted: "token", "addr", "login-addr", ...
@@ -42,7 +46,7 @@ def hit(limits: list[Limit]) -> int | None:
     """Count one request against every limit; the seconds to wait if any is exceeded, else None."""
     if not limits:
         return None
-    now = time.time()
+    now = _now()
     client = _redis()
     if client is not None:
         pipe = client.pipeline(transaction=False)
@@ -68,7 +72,8 @@ def hit(limits: list[Limit]) -> int | None:
 
 
 def peek(lim: Limit) -> int:
-    value = cache.get(lim.key(time.time())) if _redis() is None else _redis().get(lim.key(time.time()))
+    key = lim.key(_now())
+    value = cache.get(key) if _redis() is None else _redis().get(key)
     return int(value or 0)
 
 
