@@ -22,7 +22,7 @@ from .exports import my_data, my_data_csv_rows
 from .faq import FAQ_SECTIONS
 from .forms import AddressForm, CodeForm
 from .models import AddressClaimEvent, DevMessage, OtpPurpose
-from .otp import OtpCheck, OtpError, check_message, otp_send
+from .otp import OtpError, check_message, otp_send
 from .selectors import (
     active_addresses,
     consents_of_citizen,

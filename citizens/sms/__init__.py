@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .message import SmsMessage
 from .backends.base import BaseSmsBackend, SmsSendError
+from .message import SmsMessage
 
 __all__ = ["BaseSmsBackend", "SmsMessage", "SmsSendError", "get_backend", "send_sms"]
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-import datetime as dt
 
 
 @dataclass(frozen=True, slots=True)

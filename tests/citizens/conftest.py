@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
+from citizens.auth import CITIZEN_SESSION_KEY
+from citizens.models import AddressClaimAction, AddressClaimEvent, Citizen, CitizenAddress
 from citizens.sms.backends import locmem
+from consents.models import ActorKind, Consent, ConsentEvent, EventAction, Source, Via, new_transaction_id
 
 
 def last_sms_code(to: str | None = None) -> str:
@@ -23,15 +28,6 @@ def sms_outbox() -> list:
 
 
 # --- citizens and consents -----------------------------------------------------------------------
-
-import datetime as dt  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from citizens.auth import CITIZEN_SESSION_KEY  # noqa: E402
-from citizens.models import AddressClaimAction, AddressClaimEvent, Citizen, CitizenAddress  # noqa: E402
-from consents.models import ActorKind, Consent, ConsentEvent, EventAction, Source, Via, new_transaction_id  # noqa: E402
-
 
 def make_citizen(*values: str) -> Citizen:
     """A citizen holding verified claims on the given (normalised) addresses."""

@@ -22,8 +22,9 @@ def test_citizen_adds_a_second_address_verified_by_its_own_code(client):
     sign_in_client(client, citizen)
     response = client.post(reverse("citizens:addresses"), {"address": "ayse@example.com"})
     assert response.url == reverse("citizens:address_verify")
-    from django.core import mail
     import re
+
+    from django.core import mail
 
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     response = client.post(reverse("citizens:address_verify"), {"code": code})

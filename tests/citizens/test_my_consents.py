@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from citizens.services import citizen_add_brand, citizen_approve, citizen_reject, CitizenNotFound
+from citizens.services import CitizenNotFound, citizen_add_brand, citizen_approve, citizen_reject
 from consents.models import ActorKind, Consent, ConsentEvent, Via
 from tests.factories import BrandFactory, DeclarationPeriodFactory, ProviderFactory
 
