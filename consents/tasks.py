@@ -9,7 +9,7 @@ from django.conf import settings
 
 from providers.models import Provider
 
-from . import review
+from . import review, review_notify
 from .services import provider_refresh_tier
 
 logger = logging.getLogger(__name__)
@@ -69,3 +69,51 @@ def refresh_provider_tiers(provider_ids: list[int]) -> int:
         provider_refresh_tier(provider=provider)
         done += 1
     return done
+
+
+NOTIFY_BATCH = 100
+
+
+@shared_task(name="consents.tasks.dispatch_review_notifications")
+def dispatch_review_notifications() -> int:
+    """Hourly: queue announcements/reminders that became due, then fan out every row still to send."""
+    added = review_notify.queue_due_notifications()
+    fan_out_review_notifications.delay(after_id=0)
+    return added
+
+
+@shared_task(name="consents.tasks.fan_out_review_notifications")
+def fan_out_review_notifications(after_id: int = 0, batch: int = NOTIFY_BATCH) -> int:
+    """One sending task per batch of pending rows, walking ids; re-queues itself for the next page."""
+    ids = review_notify.pending_notification_ids(after_id=after_id, limit=batch)
+    if ids:
+        send_review_notifications.delay(ids)
+    if len(ids) == batch:
+        fan_out_review_notifications.delay(after_id=ids[-1], batch=batch)
+    return len(ids)
+
+
+@shared_task(
+    bind=True,
+    name="consents.tasks.send_review_notifications",
+    autoretry_for=(review_notify.NotificationSendError,),
+    retry_backoff=True,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_review_notifications(self, notification_ids: list[int]) -> dict[str, int]:
+    """Send a batch. One failure does not hold up the others; the batch is retried with backoff and the
+    retry only sends rows still PENDING (sent and claimed rows are skipped by the claim)."""
+    outcome: dict[str, int] = {}
+    failed: list[str] = []
+    for notification_id in notification_ids:
+        try:
+            state = review_notify.send_review_notification(notification_id=notification_id)
+        except review_notify.NotificationSendError as exc:
+            failed.append(f"{notification_id}: {exc}")
+            state = "RETRY"
+        outcome[state] = outcome.get(state, 0) + 1
+    if failed:
+        raise review_notify.NotificationSendError("; ".join(failed)[:500])
+    return outcome

@@ -58,6 +58,9 @@ def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
     flush_test_redis()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
+    # Celery looks up the namespaced key (CELERY_*, from Django settings) before the plain one: set both,
+    # or .delay() keeps running in-process.
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
     worker = WorkerProcess()
     worker.start()
     try:
@@ -65,6 +68,7 @@ def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
     finally:
         worker.stop()
         celery_app.conf.task_always_eager = previous
+        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-SMS_BACKEND = "citizens.sms.backends.locmem.SmsBackend"
+# A test may point a worker subprocess at a backend that records across processes (env, read at startup).
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+SMS_BACKEND = env("TEST_SMS_BACKEND", default="citizens.sms.backends.locmem.SmsBackend")
 SMS_INBOUND_SECRET = "test-inbound-secret"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/ileti-test-media")
 LANGUAGE_CODE = "tr"

@@ -60,3 +60,28 @@ def bulk_declared(*, brand, period: DeclarationPeriod, count: int, start: int = 
             {"brand": brand.pk, "period": period.pk, "until": review_deadline(period), "start": start,
              "count": count},
         )
+
+
+def make_citizen(*values: str, verified: bool = True):
+    """A citizen owning the given addresses (phones start with '+', e-mails contain '@')."""
+    from citizens.models import AddressKind, Citizen, CitizenAddress
+
+    citizen = Citizen.objects.create()
+    for value in values:
+        CitizenAddress.objects.create(
+            citizen=citizen, value=value, kind=AddressKind.EMAIL if "@" in value else AddressKind.PHONE,
+            verified_at=timezone.now() if verified else None,
+        )
+    return citizen
+
+
+def visible_period(*, tier: str = "SMALL", review_in_days: int = 20) -> DeclarationPeriod:
+    """A period citizens can see since yesterday; the review ends in `review_in_days` days."""
+    today = timezone.localdate()
+    return factories.DeclarationPeriodFactory(
+        tier=tier,
+        opens_on=today - dt.timedelta(days=60),
+        declare_until=today - dt.timedelta(days=2),
+        visible_from=today - dt.timedelta(days=1),
+        review_until=today + dt.timedelta(days=review_in_days),
+    )

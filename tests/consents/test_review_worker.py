@@ -25,12 +25,14 @@ def beat_worker(transactional_db, monkeypatch) -> Iterator[WorkerProcess]:
     flush_test_redis()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
+    celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False  # the namespaced key is looked up first
     worker = WorkerProcess(beat=True)
     try:
         yield worker
     finally:
         worker.stop()
         celery_app.conf.task_always_eager = previous
+        celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
 
 
 def _wait_until(predicate, timeout: float = 60.0, every: float = 0.2) -> bool:
