@@ -168,6 +168,15 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Integration API (consents/api): limits per second per token and per client address, the token
+# endpoint per address per hour, how long the change feed lets movements settle, push retry backoff.
+API_RATE_LIMIT_PER_SECOND = env.int("API_RATE_LIMIT_PER_SECOND", default=50)
+API_RATE_LIMIT_PER_ADDRESS_PER_SECOND = env.int("API_RATE_LIMIT_PER_ADDRESS_PER_SECOND", default=100)
+API_TOKEN_RATE_LIMIT_PER_HOUR = env.int("API_TOKEN_RATE_LIMIT_PER_HOUR", default=100)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_CHANGES_SETTLE_SECONDS = env.int("API_CHANGES_SETTLE_SECONDS", default=60)
+API_PUSH_RETRY_BASE_SECONDS = env.int("API_PUSH_RETRY_BASE_SECONDS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -153,7 +153,7 @@ def not_yours(field: str) -> IysError:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     response = HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
     for key, value in (headers or {}).items():
         response[key] = value

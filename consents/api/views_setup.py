@@ -298,6 +298,8 @@ def access_remove_all(request: HttpRequest, iysCode: int, brandCode: int, payloa
 # --- Push --------------------------------------------------------------------------------------
 
 MAX_ACTIVE_PER_TYPE = 2
+# İYS's own wording of a connection's state (not translated: clients compare these strings).
+PUSH_STATUS_TEXT = {PushState.ACTIVE: "Bağlantı Oluşturuldu", PushState.REMOVED: "Bağlantı Kaldırıldı"}
 
 
 def _check_url(url: str) -> None:
@@ -339,7 +341,7 @@ def push_list(request: HttpRequest, iysCode: int, brandCode: int) -> HttpRespons
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     rows = PushRegistration.objects.filter(brand_id=ref.id).order_by("-state_changed_at")[:100]
     return json_response([
-        {"url": r.url, "type": r.channel, "status": PushState(r.state).label, "registerTime": fmt(r.state_changed_at)}
+        {"url": r.url, "type": r.channel, "status": PUSH_STATUS_TEXT[r.state], "registerTime": fmt(r.state_changed_at)}
         for r in rows
     ])
 
