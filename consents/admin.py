@@ -129,3 +129,4 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
             return str(_("vatandaş incelemesinde"))
         return str(_("kapandı"))
 from .admin_uploads import *  # noqa: E402,F401,F403
+from .admin_periods import *  # noqa: E402,F401,F403
