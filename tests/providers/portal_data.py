@@ -81,16 +81,19 @@ def bulk_consents(brand: Brand, n: int, *, days_back: int = 20, under_review_eve
             consent_date=when, created_at=when, updated_at=when, transaction_id=new_transaction_id(),
             review_until=review,
         ))
+        consents[-1].citizen_rejects = i % 4 == 0
+    # Ids grow with time in production; insert oldest first so the test data does too.
+    consents.sort(key=lambda c: c.created_at)
     Consent.objects.bulk_create(consents, batch_size=2000)
     events = []
-    for i, c in enumerate(consents):
+    for c in consents:
         events.append(ConsentEvent(
             consent=c, brand=brand, recipient=c.recipient, recipient_type=c.recipient_type, channel=c.channel,
             action=EventAction.CREATE, status=Status.ONAY, source=c.source, consent_date=c.consent_date,
             created_at=c.created_at, transaction_id=new_transaction_id(), actor_kind=ActorKind.PROVIDER,
             actor_label="toplu", via=Via.UPLOAD,
         ))
-        if i % 4 == 0:
+        if c.citizen_rejects:
             events.append(ConsentEvent(
                 consent=c, brand=brand, recipient=c.recipient, recipient_type=c.recipient_type, channel=c.channel,
                 action=EventAction.CHANGE, previous_status=Status.ONAY, status=Status.RET, source=Source.IYS_WEB,
@@ -98,6 +101,7 @@ def bulk_consents(brand: Brand, n: int, *, days_back: int = 20, under_review_eve
                 transaction_id=new_transaction_id(), actor_kind=ActorKind.CITIZEN, actor_label="vatandaş",
                 via=Via.WEB,
             ))
+    events.sort(key=lambda e: e.created_at)
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
 
 

@@ -109,3 +109,22 @@ def test_dashboard_counts_only_the_acting_providers_brands(client):
     board = client.get(reverse("portal:dashboard")).context["board"]
     assert board.total == 0
     assert board.rejections_7d == 0
+
+
+def test_recent_event_floor_finds_the_boundary_between_old_and_recent_events():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from consents.models import ConsentEvent
+    from providers.selectors import recent_event_floor
+
+    setup = make_setup()
+    bulk_consents(setup.brand, 50, days_back=50)
+    since = timezone.now() - dt.timedelta(days=10)
+    ids_old = ConsentEvent.objects.filter(created_at__lt=since).values_list("id", flat=True)
+    ids_recent = ConsentEvent.objects.filter(created_at__gte=since).values_list("id", flat=True)
+    assert ids_old and ids_recent and max(ids_old) < min(ids_recent)
+    assert recent_event_floor(since) == max(ids_old)
+    assert recent_event_floor(timezone.now() - dt.timedelta(days=365)) < min(ConsentEvent.objects.values_list("id", flat=True))
+    assert recent_event_floor(timezone.now() + dt.timedelta(days=1)) == max(ConsentEvent.objects.values_list("id", flat=True))
