@@ -71,7 +71,7 @@ def my_data(citizen: Citizen) -> dict[str, Any]:
         "address_history": [
             {"value": c.value, "action": c.action, "reason": c.reason, "at": _iso(c.created_at)} for c in claims
         ],
-        "consents": [_consent(c) for c in consents_of_citizen(citizen, values=values)],
+        "consents": [_consent(c) for c in consents_of_citizen(citizen, values=values).select_related("retailer")],
     }
 
 

@@ -25,6 +25,7 @@ from .models import AddressClaimEvent, DevMessage, OtpPurpose
 from .otp import OtpError, check_message, otp_send
 from .selectors import (
     active_addresses,
+    attach_history_and_labels,
     consents_of_citizen,
     group_by_brand,
     hidden_declarations,
@@ -190,7 +191,8 @@ def consents(request: HttpRequest) -> HttpResponse:
     citizen = request.citizen  # type: ignore[attr-defined]
     address_list = list(active_addresses(citizen).order_by("kind", "value"))
     values = [a.value for a in address_list]
-    rows = list(consents_of_citizen(citizen, values=values))
+    rows = list(consents_of_citizen(citizen, values=values, with_history=False))
+    attach_history_and_labels(rows)
     hidden = hidden_declarations(values)
     context = {
         "addresses": address_list,
