@@ -96,3 +96,14 @@ def test_dev_outbox_only_with_debug(client, settings):
     client.post(reverse("citizens:sign_in"), {"address": PHONE})
     page = client.get(reverse("citizens:dev_outbox")).content.decode()
     assert PHONE in page and "doğrulama kodunuz" in page
+
+
+def test_dev_email_backend_records_codes_for_the_outbox_page(client, settings):
+    from citizens.models import DevMessage
+
+    settings.DEBUG = True
+    settings.EMAIL_BACKEND = "citizens.devoutbox.DevOutboxEmailBackend"
+    client.post(reverse("citizens:sign_in"), {"address": "ayse@example.com"})
+    message = DevMessage.objects.get()
+    assert message.kind == "email" and message.to == "ayse@example.com" and "doğrulama kodunuz" in message.body
+    assert "ayse@example.com" in client.get(reverse("citizens:dev_outbox")).content.decode()
