@@ -111,20 +111,23 @@ def test_dashboard_counts_only_the_acting_providers_brands(client):
     assert board.rejections_7d == 0
 
 
-def test_recent_event_floor_finds_the_boundary_between_old_and_recent_events():
+
+def test_chart_counts_recent_movements_even_when_history_was_inserted_out_of_order(client):
     import datetime as dt
 
     from django.utils import timezone
 
     from consents.models import ConsentEvent
-    from providers.selectors import recent_event_floor
 
     setup = make_setup()
-    bulk_consents(setup.brand, 50, days_back=50)
-    since = timezone.now() - dt.timedelta(days=10)
-    ids_old = ConsentEvent.objects.filter(created_at__lt=since).values_list("id", flat=True)
-    ids_recent = ConsentEvent.objects.filter(created_at__gte=since).values_list("id", flat=True)
-    assert ids_old and ids_recent and max(ids_old) < min(ids_recent)
-    assert recent_event_floor(since) == max(ids_old)
-    assert recent_event_floor(timezone.now() - dt.timedelta(days=365)) < min(ConsentEvent.objects.values_list("id", flat=True))
-    assert recent_event_floor(timezone.now() + dt.timedelta(days=1)) == max(ConsentEvent.objects.values_list("id", flat=True))
+    client.force_login(setup.user)
+    consent = record(setup.brand)  # one movement today
+    template = ConsentEvent.objects.get(consent=consent)
+    for days_ago in (3, 45, 2):  # a backfill: ids do not follow time
+        ConsentEvent.objects.create(
+            **{f.attname: getattr(template, f.attname) for f in ConsentEvent._meta.concrete_fields
+               if f.attname not in ("id", "transaction_id", "created_at")},
+            transaction_id=f"backfill-{days_ago}", created_at=timezone.now() - dt.timedelta(days=days_ago),
+        )
+    board = client.get(reverse("portal:dashboard")).context["board"]
+    assert sum(d.approvals for d in board.days) == 3  # today, 2 and 3 days ago; not 45
