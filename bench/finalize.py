@@ -125,7 +125,7 @@ class _Rollback(Exception):
 
 
 def _start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
-    log = open("/tmp/ileti-bench-finalize-worker.log", "wb")
+    log = open("/tmp/ileti-bench-finalize-worker.log", "wb")  # noqa: SIM115 - the worker writes to it
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", f"--concurrency={concurrency}",
          "--loglevel=WARNING", "--without-gossip", "--without-mingle", f"--hostname=bench-{os.getpid()}@%h"],

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _, ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .admin import DeclarationPeriodAdmin
 from .models import DeclarationPeriod, Status

@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 
 from citizens.models import AddressKind, CitizenAddress
 from citizens.sms import send_sms
-
 from providers.models import Brand
 
 from .models import Consent, DeclarationPeriod, Status

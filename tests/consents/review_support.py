@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from consents.models import DeclarationPeriod, Via
-from consents.services import consent_record
 from consents.selectors import review_deadline
+from consents.services import consent_record
 from tests import factories
 
 

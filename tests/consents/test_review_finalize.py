@@ -109,7 +109,7 @@ def test_rejection_in_progress_is_never_overridden(brand, provider_actor):
                 _reject(brand, target.recipient)  # row locked and updated, not yet committed
                 locked.set()
                 release.wait(20)
-        except Exception as exc:  # surfaced in the main thread
+        except Exception as exc:  # noqa: BLE001 - surfaced in the main thread
             errors.append(exc)
         finally:
             connection.close()

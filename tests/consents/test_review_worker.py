@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from config.celery import app as celery_app
-from consents.models import Consent, ConsentEvent, EventAction, Source, Status, Via
 from consents.actors import Actor
+from consents.models import Consent, ConsentEvent, EventAction, Source, Status, Via
 from consents.services import consent_reject_by_citizen
 from tests.celery_worker import WorkerProcess, flush_test_redis
 from tests.consents.review_support import bulk_declared, future_period, past_period
