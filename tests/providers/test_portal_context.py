@@ -63,3 +63,35 @@ def test_cannot_switch_to_a_provider_one_is_not_a_member_of(client):
     assert PROVIDER_SESSION_KEY not in client.session
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert stranger.name not in page
+
+
+def test_class_based_views_get_the_same_context_and_refusals(rf):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+    from django.views import View
+
+    from providers.context import ProviderRequiredMixin
+
+    class Probe(ProviderRequiredMixin, View):
+        capability = "can_manage_api_keys"
+
+        def get(self, request):  # noqa: ANN001, ANN202
+            return HttpResponse(f"{request.provider.pk}:{request.membership.role}")
+
+    owner = factories.MembershipFactory(role=Role.OWNER)
+    manager = factories.MembershipFactory(role=Role.MANAGER)
+    for membership, expected in [(owner, 200), (manager, 403)]:
+        request = rf.get("/isletme/api-kullanicilari/")
+        request.user = membership.user
+        request.session = SessionStore()
+        response = Probe.as_view()(request)
+        assert response.status_code == expected
+        if expected == 200:
+            assert response.content.decode() == f"{owner.provider_id}:OWNER"
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/isletme/api-kullanicilari/")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    response = Probe.as_view()(request)
+    assert response.status_code == 302 and reverse("portal:login") in response["Location"]
