@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -43,6 +44,9 @@ from .services import (
     citizen_reject,
     citizen_sign_in,
 )
+from .sms import SmsSendError
+
+logger = logging.getLogger(__name__)
 
 PENDING_SIGN_IN = "citizen_pending_sign_in"
 PENDING_ADDRESS = "citizen_pending_address"
@@ -56,6 +60,11 @@ def _send_code(request: HttpRequest, *, address: str, purpose: str) -> bool:
         return False
     except ConsentRuleError as exc:
         messages.error(request, exc.message)
+        return False
+    except (SmsSendError, OSError):
+        # The gateway or mail server is down: say so instead of failing the page; the code was not delivered.
+        logger.exception("one-time code could not be sent")
+        messages.error(request, _("Kod şu anda gönderilemedi. Lütfen birkaç dakika sonra yeniden deneyin."))
         return False
     return True
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.urls import reverse
 
 from citizens.auth import CITIZEN_SESSION_KEY
 from citizens.models import Citizen, CitizenAddress, OneTimeCode
+from citizens.sms.backends.http import SmsBackend as HttpSmsBackend
 
 from .conftest import last_sms_code, make_citizen
 
@@ -107,3 +109,18 @@ def test_dev_email_backend_records_codes_for_the_outbox_page(client, settings):
     message = DevMessage.objects.get()
     assert message.kind == "email" and message.to == "ayse@example.com" and "doğrulama kodunuz" in message.body
     assert "ayse@example.com" in client.get(reverse("citizens:dev_outbox")).content.decode()
+
+
+class DownGatewayForTest(HttpSmsBackend):
+    """The production backend against a gateway answering 503 (the outside world, mocked at the transport)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(url="https://gw.example/send", transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+
+
+def test_gateway_failure_is_explained_not_a_server_error(client, settings):
+    settings.SMS_BACKEND = f"{__name__}.DownGatewayForTest"
+    response = client.post(reverse("citizens:sign_in"), {"address": PHONE}, follow=True)
+    assert response.status_code == 200
+    assert "Kod şu anda gönderilemedi" in response.content.decode()
+    assert CITIZEN_SESSION_KEY not in client.session
