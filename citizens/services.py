@@ -47,6 +47,7 @@ class SignInResult:
     check: OtpCheck
     citizen: Citizen | None = None
     created: bool = False
+    deactivated: bool = False  # the address belongs to an account an operator switched off
 
 
 def _claim(*, citizen: Citizen, value: str, kind: str, client_ip: str | None, reason: str) -> ClaimResult:
@@ -92,7 +93,10 @@ def citizen_sign_in(*, address: str, code: str, client_ip: str | None) -> SignIn
                     .select_related("citizen")
                     .first()
                 )
-                if owner is not None and owner.citizen.is_active:
+                if owner is not None:
+                    # An operator-deactivated account stays off: signing in must not mint a fresh one.
+                    if not owner.citizen.is_active:
+                        return SignInResult(check, deactivated=True)
                     return SignInResult(check, owner.citizen)
                 citizen = Citizen.objects.create()
                 _claim(citizen=citizen, value=recipient.value, kind=recipient.kind, client_ip=client_ip,

@@ -111,7 +111,10 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING_SIGN_IN, None)
             messages.success(request, _("Giriş yaptınız."))
             return redirect(next_url)
-        form.add_error("code", check_message(result.check))
+        if result.deactivated:
+            form.add_error("code", _("Bu adresin bağlı olduğu hesap devre dışı bırakılmış. Lütfen destek ile iletişime geçin."))
+        else:
+            form.add_error("code", check_message(result.check))
     return render(request, "citizens/sign_in_code.html", {"form": form, "address": address})
 
 

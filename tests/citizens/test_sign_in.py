@@ -124,3 +124,13 @@ def test_gateway_failure_is_explained_not_a_server_error(client, settings):
     assert response.status_code == 200
     assert "Kod şu anda gönderilemedi" in response.content.decode()
     assert CITIZEN_SESSION_KEY not in client.session
+
+
+def test_a_deactivated_account_cannot_sign_in_nor_be_replaced(client):
+    owner = make_citizen(PHONE)
+    Citizen.objects.filter(pk=owner.pk).update(is_active=False)
+    client.post(reverse("citizens:sign_in"), {"address": PHONE})
+    page = client.post(reverse("citizens:sign_in_code"), {"code": last_sms_code(PHONE)})
+    assert "devre dışı" in page.content.decode()
+    assert CITIZEN_SESSION_KEY not in client.session
+    assert Citizen.objects.count() == 1
