@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from providers.context import BrandAccess
@@ -49,8 +50,9 @@ def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def brand_choices(accesses: list[BrandAccess]) -> list[tuple[str, str]]:
+    as_dealer = gettext("bayi olarak")
     return [
-        (str(a.brand.brand_code), f"{a.brand.name} ({a.brand.brand_code})" + (" — bayi olarak" if a.as_dealer else ""))
+        (str(a.brand.brand_code), f"{a.brand.name} ({a.brand.brand_code})" + (f" — {as_dealer}" if a.as_dealer else ""))
         for a in accesses
     ]
 

@@ -50,7 +50,7 @@ def consent_list(request: HttpRequest) -> HttpResponse:
 
 @provider_required()
 def consent_export(request: HttpRequest) -> StreamingHttpResponse:
-    form, consents = _filtered(request)
+    _form, consents = _filtered(request)
     stamp = timezone.localtime(timezone.now(), ISTANBUL).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(csv_lines(export_rows(consents)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="izinler-{request.provider.iys_code}-{stamp}.csv"'

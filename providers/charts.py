@@ -53,7 +53,7 @@ def nice_ceiling(value: int) -> int:
     """The smallest 1/2/5 × 10^n at or above value (at least 1), so grid labels are round."""
     if value <= 1:
         return 1
-    magnitude = 10 ** int(math.floor(math.log10(value)))
+    magnitude = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
             return step * magnitude

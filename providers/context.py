@@ -20,6 +20,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consents.actors import Actor
 
@@ -28,10 +29,10 @@ from .models import Brand, Membership, Provider, Retailer
 PROVIDER_SESSION_KEY = "provider_id"
 
 Capability = str  # "can_write_consents" | "can_manage_brands" | "can_manage_api_keys"
-CAPABILITIES: dict[str, str] = {
-    "can_write_consents": "İzin ekleme ve dosya yükleme",
-    "can_manage_brands": "Marka, bayi ve aracı yönetimi",
-    "can_manage_api_keys": "API kullanıcıları yönetimi",
+CAPABILITIES: dict[str, Any] = {
+    "can_write_consents": gettext_lazy("İzin ekleme ve dosya yükleme"),
+    "can_manage_brands": gettext_lazy("Marka, bayi ve aracı yönetimi"),
+    "can_manage_api_keys": gettext_lazy("API kullanıcıları yönetimi"),
 }
 
 
@@ -75,7 +76,7 @@ def forbidden(request: HttpRequest, capability: str) -> HttpResponse:
         request,
         "portal/forbidden.html",
         {
-            "capability_label": _(CAPABILITIES.get(capability, capability)),
+            "capability_label": CAPABILITIES.get(capability, capability),
             "role_label": request.membership.get_role_display(),
         },
         status=403,

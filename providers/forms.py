@@ -1,7 +1,7 @@
 """Forms of the business portal (sign-in, brands, dealers, intermediary authorisations)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -12,7 +12,7 @@ from .services import RetailerData
 
 
 class PortalAuthenticationForm(AuthenticationForm):
-    error_messages = {
+    error_messages: ClassVar[dict[str, Any]] = {
         "invalid_login": _("Kullanıcı adı ya da parola hatalı. Büyük/küçük harfe dikkat ederek yeniden deneyin."),
         "inactive": _("Bu hesap devre dışı bırakılmış."),
     }

@@ -13,7 +13,6 @@ on created_at is the cheap fix (ids are chronological for rows the services writ
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q

@@ -37,7 +37,7 @@ class Setup:
     owner: Membership
 
     @property
-    def user(self):  # noqa: ANN201 - a Django user
+    def user(self):
         return self.owner.user
 
 
@@ -48,7 +48,7 @@ def make_setup(role: str = Role.OWNER, **provider_fields: object) -> Setup:
     return Setup(provider, brand, membership)
 
 
-def record(brand: Brand, *, user=None, recipient: str | None = None, channel: str = "MESAJ",  # noqa: ANN001
+def record(brand: Brand, *, user=None, recipient: str | None = None, channel: str = "MESAJ",
            status: str = Status.ONAY, actor: Actor | None = None, **extra: object) -> Consent:
     """One consent through the real service (a fresh consent dated now, so no period is needed)."""
     if actor is None:
@@ -105,7 +105,7 @@ def bulk_consents(brand: Brand, n: int, *, days_back: int = 20, under_review_eve
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
 
 
-def browser_sign_in(browser, username: str, password: str = "parola-123456") -> None:  # noqa: ANN001
+def browser_sign_in(browser, username: str, password: str = "parola-123456") -> None:
     """Sign in through the real portal form (for browser tests of any portal page)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec

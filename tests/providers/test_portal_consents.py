@@ -28,7 +28,7 @@ def _now_text(delta: dt.timedelta = dt.timedelta()) -> str:
     return (timezone.localtime() + delta).replace(microsecond=0, tzinfo=None).isoformat()
 
 
-def _post(client, brand, **fields):  # noqa: ANN001, ANN202
+def _post(client, brand, **fields):
     data = {
         "brand": brand.brand_code, "recipient": "0532 111 22 33", "channel": "MESAJ", "recipient_type": "BIREYSEL",
         "status": "ONAY", "source": "HS_WEB", "consent_date": _now_text(-dt.timedelta(minutes=1)),

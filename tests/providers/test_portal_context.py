@@ -75,7 +75,7 @@ def test_class_based_views_get_the_same_context_and_refusals(rf):
     class Probe(ProviderRequiredMixin, View):
         capability = "can_manage_api_keys"
 
-        def get(self, request):  # noqa: ANN001, ANN202
+        def get(self, request):
             return HttpResponse(f"{request.provider.pk}:{request.membership.role}")
 
     owner = factories.MembershipFactory(role=Role.OWNER)

@@ -15,7 +15,7 @@ from .portal_data import bulk_consents, make_setup, record
 pytestmark = pytest.mark.django_db
 
 
-def _queries_for(client) -> int:  # noqa: ANN001
+def _queries_for(client) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -17,7 +17,7 @@ from .portal_data import bulk_consents, make_setup, record
 pytestmark = pytest.mark.django_db
 
 
-def _download(client, **params: str) -> tuple[bytes, list[dict[str, str]]]:  # noqa: ANN001
+def _download(client, **params: str) -> tuple[bytes, list[dict[str, str]]]:
     response = client.get(reverse("portal:consent_export"), params)
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)

@@ -18,7 +18,7 @@ CONSENT_POST = {
 }
 
 
-def _consent_post(brand, **extra) -> dict:  # noqa: ANN001
+def _consent_post(brand, **extra) -> dict:
     from django.utils import timezone
 
     moment = timezone.localtime().replace(microsecond=0, tzinfo=None).isoformat()
@@ -103,7 +103,7 @@ def dealer_world():
 
 
 def test_dealer_sees_the_brand_it_works_for_marked_as_dealer(client, dealer_world):
-    owner, other_brand, dealer, retailer, shared, hidden = dealer_world
+    owner, other_brand, dealer, _retailer, shared, hidden = dealer_world
     client.force_login(dealer.user)
     brands = client.get(reverse("portal:brands"))
     assert [a.brand for a in brands.context["dealer_brands"]] == [owner.brand]
@@ -140,7 +140,7 @@ def test_dealer_adds_a_consent_for_the_brand_as_the_retailer(client, dealer_worl
 
 
 def test_dealer_cannot_add_consents_to_the_brands_other_brands(client, dealer_world):
-    owner, other_brand, dealer, *_ = dealer_world
+    _owner, other_brand, dealer, *_ = dealer_world
     client.force_login(dealer.user)
     response = client.post(reverse("portal:consent_create"), _consent_post(other_brand))
     assert response.status_code == 200 and "brand" in response.context["form"].errors
@@ -156,7 +156,7 @@ def test_dealer_viewer_cannot_add_consents(client, dealer_world):
 
 
 def test_unlinking_the_dealer_removes_its_access(client, dealer_world):
-    owner, _other, dealer, retailer, shared, _hidden = dealer_world
+    _owner, _other, dealer, retailer, shared, _hidden = dealer_world
     retailer.linked_provider = None
     retailer.save()
     client.force_login(dealer.user)

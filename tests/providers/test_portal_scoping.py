@@ -23,7 +23,7 @@ def two_providers():
     return mine, theirs, their_retailer, their_consent, their_grant
 
 
-def _urls(theirs, retailer, consent, grant) -> list[tuple[str, str, dict]]:  # noqa: ANN001
+def _urls(theirs, retailer, consent, grant) -> list[tuple[str, str, dict]]:
     code = theirs.brand.brand_code
     return [
         ("get", reverse("portal:brand_edit", args=[code]), {}),
@@ -52,7 +52,7 @@ def test_every_object_url_of_another_provider_is_404(client, two_providers):
 
 
 def test_the_owner_reaches_the_same_urls(client, two_providers):
-    mine, theirs, retailer, consent, grant = two_providers
+    _mine, theirs, retailer, consent, grant = two_providers
     client.force_login(theirs.user)
     for method, url, _data in _urls(theirs, retailer, consent, grant):
         if method == "get":
@@ -119,7 +119,7 @@ def test_cannot_add_retailer_or_grant_to_another_providers_brand(client, two_pro
 
 
 def test_switching_provider_changes_scope(client, two_providers):
-    mine, theirs, retailer, consent, grant = two_providers
+    mine, theirs, _retailer, consent, _grant = two_providers
     factories.MembershipFactory(user=mine.user, provider=theirs.provider)
     client.force_login(mine.user)
     detail = reverse("portal:consent_detail", args=[consent.pk])
