@@ -82,7 +82,9 @@ def consent_create(request: HttpRequest) -> HttpResponse:
     if not accesses:
         messages.error(request, _("İzin eklemek için önce bir marka tanımlayın."))
         return redirect("portal:brands")
-    form = ConsentForm(request.POST or None, accesses=accesses, initial={"brand": request.GET.get("brand", "")})
+    # The detail page links here with the key filled in, to change a consent's status.
+    initial = {k: request.GET[k] for k in ("brand", "recipient", "channel", "recipient_type", "status") if k in request.GET}
+    form = ConsentForm(request.POST or None, accesses=accesses, initial=initial)
     if request.method == "POST" and form.is_valid():
         access = form.access()
         if access is None:

@@ -16,7 +16,6 @@ urlpatterns = [
             template_name="portal/login.html",
             authentication_form=PortalAuthenticationForm,
             next_page=reverse_lazy("portal:dashboard"),
-            redirect_authenticated_user=True,
         ),
         name="login",
     ),

@@ -186,3 +186,19 @@ def test_change_feed_pages_by_id(client, signed_in):
     second = client.get(reverse("portal:changes"), {"before": first.context["next_before"]})
     assert len(second.context["events"]) == 10 and second.context["next_before"] is None
     assert max(e.pk for e in second.context["events"]) < min(e.pk for e in first.context["events"])
+
+
+def test_detail_offers_the_opposite_status_with_the_key_filled_in(client, signed_in):
+    consent = record(signed_in.brand, recipient="+905321112233")
+    page = client.get(reverse("portal:consent_detail", args=[consent.pk])).content.decode()
+    assert "Ret olarak güncelle" in page
+    form_page = client.get(reverse("portal:consent_create"), {
+        "brand": signed_in.brand.brand_code, "recipient": consent.recipient, "channel": "MESAJ",
+        "recipient_type": "BIREYSEL", "status": "RET",
+    })
+    form = form_page.context["form"]
+    assert form["recipient"].value() == "+905321112233" and form["status"].value() == "RET"
+    response = _post(client, signed_in.brand, recipient=consent.recipient, status="RET", consent_date=_now_text())
+    assert response.status_code == 302
+    consent.refresh_from_db()
+    assert consent.status == "RET"
