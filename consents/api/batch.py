@@ -23,7 +23,7 @@ from consents.services import consent_record
 from providers.models import Brand, Retailer
 
 from .common import fmt, new_id
-from .errors import IysError, item, rule_item
+from .errors import IysError, for_channel, item, rule_item
 
 MAX_ITEMS = 1000
 CHUNK = 250
@@ -85,7 +85,7 @@ def create_batch(*, api_user_id: int, brand: Brand, payloads: list[dict[str, Any
         try:
             movement = check(payload)
         except ConsentRuleError as err:
-            errors.append(rule_item(err, index=index))
+            errors.append(rule_item(for_channel(err, payload.get("type")), index=index))
             continue
         if movement.key in seen:
             errors.append(item("H194", index=index))

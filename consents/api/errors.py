@@ -35,6 +35,7 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H127": (422, "Alıcı listesi (recipients) uzunluğu en fazla 100 olmalıdır."),
     "H163": (422, "Bayiler (retailer) kabul edilemedi. Lütfen boş liste eklemeyiniz."),
     "H164": (422, "Alıcı listesi (recipients) kabul edilemedi. Liste boş olmamalıdır."),
+    "H166": (422, "Alıcı (recipient) kabul edilemedi. Telefon numaraları 15 karakterden uzun olamaz."),
     "H168": (422, "Alıcı listesi (recipients) bulunamadı."),
     "H169": (422, "Bayiler (retailerAccess) bulunamadı."),
     "H171": (400, "Bayi izin erişimi vermek için geçerli bir istek gönderilmelidir."),
@@ -128,6 +129,13 @@ def rule_item(err: ConsentRuleError, *, index: int | None = None, prefix: list[A
     if prefix and location:
         location = [*prefix, *location[1:]] if location[0] == prefix[0] else location
     return item(err.code, location=location, value=raw.get("value"), index=index, message=raw["message"])
+
+
+def for_channel(err: ConsentRuleError, channel: Any) -> ConsentRuleError:
+    """İYS names the expected format when the channel is known: H120 (e-mail) or H121 (phone), not H122."""
+    if err.code != "H122" or channel not in ("EPOSTA", "MESAJ", "ARAMA"):
+        return err
+    return ConsentRuleError("H120" if channel == "EPOSTA" else "H121", field=err.field, value=err.value)
 
 
 class IysError(Exception):

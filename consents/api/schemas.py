@@ -1,7 +1,7 @@
 """Request and response shapes of the İYS API (names and fields as İYS spells them)."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -21,7 +21,7 @@ class Lenient(Schema):
 
 
 class ConsentIn(Lenient):
-    recipient: str = Field(..., max_length=320, description="Telefon (+905XXXXXXXXX) ya da e-posta adresi.")
+    recipient: str = Field(..., max_length=1000, description="Telefon (+905XXXXXXXXX) ya da e-posta adresi.")
     type: ChannelT
     source: Optional[SourceT] = Field(None, description="TACIR ilk kaydında boş bırakılabilir.")
     status: StatusT
@@ -53,7 +53,7 @@ class BatchOut(Schema):
 
 
 class ConsentQuery(Lenient):
-    recipient: str = Field(..., max_length=320)
+    recipient: str = Field(..., max_length=1000)
     recipientType: RecipientTypeT
     type: ChannelT
 
@@ -135,18 +135,18 @@ class BrandOut(Schema):
 
 
 class CodeName(Lenient):
-    code: Optional[str] = Field(None, max_length=16)
+    code: Optional[Union[str, int]] = None
     name: Optional[str] = Field(None, max_length=64)
 
 
 class RetailerIn(Lenient):
     title: str = Field(..., min_length=1, max_length=255)
-    mersis: Optional[str] = Field(None, max_length=16)
+    mersis: Optional[Union[str, int]] = Field(None, description="İYS örneklerinde sayı olarak da gelir.")
     alias: Optional[str] = Field(None, max_length=255)
     name: Optional[str] = Field(None, max_length=255)
-    tckn: Optional[str] = Field(None, max_length=11)
+    tckn: Optional[Union[str, int]] = None
     mobile: Optional[str] = Field(None, max_length=32)
-    tin: Optional[str] = Field(None, max_length=11)
+    tin: Optional[Union[str, int]] = None
     city: Optional[CodeName] = None
     town: Optional[CodeName] = None
     status: Optional[Literal["active", "passive", "suspended"]] = "active"
@@ -180,7 +180,7 @@ class RetailerListOut(Schema):
 class RetailerAccessIn(Lenient):
     type: ChannelT
     recipientType: RecipientTypeT
-    recipient: str = Field(..., max_length=320)
+    recipient: str = Field(..., max_length=1000)
     retailerAccess: list[int] = Field(..., max_length=100)
 
 

@@ -21,7 +21,7 @@ from consents.services import consent_record
 
 from . import batch as batches
 from .common import bounded, fmt, new_id, now, page_params
-from .errors import IysError, item, json_response, rule_item
+from .errors import IysError, for_channel, item, json_response, rule_item
 from .schemas import (
     AddConsentOut,
     BatchOut,
@@ -85,7 +85,7 @@ def _add_one(request: HttpRequest, iys_code: int, brand_code: int, payload: Cons
             done = ApiIdempotencyRecord.objects.filter(key=key).first()
             if done is not None:  # an identical request raced with this one and won
                 return json_response({"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)})
-        raise IysError.from_rule(err) from None
+        raise IysError.from_rule(for_channel(err, data.get("type"))) from None
     return json_response({"transactionId": result.event.transaction_id, "creationDate": fmt(result.event.created_at)})
 
 
@@ -162,7 +162,9 @@ def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
     try:
         address = normalize_recipient(raw)
     except ConsentRuleError as err:
-        raise IysError(422, [rule_item(err) | {"location": location}]) from None
+        if err.code == "H160":  # queries name the over-long number with their own code
+            raise IysError.of("H166", location=location, value=raw) from None
+        raise IysError(422, [rule_item(for_channel(err, channel)) | {"location": location}]) from None
     if (channel == "EPOSTA") != (address.kind == EMAIL):
         raise IysError.of("H464", location=location, value=raw)
     return address.value

@@ -114,7 +114,7 @@ def retailer_create(request: HttpRequest, iysCode: int, brandCode: int, payload:
         mobile = normalize_phone(payload.mobile) or ""
         if not mobile:
             raise IysError.of("H224", location=["mobile"], value=payload.mobile)
-    tin = (payload.tin or payload.tckn or "").strip()
+    tin = str(payload.tin or payload.tckn or "").strip()
     if tin and (not tin.isdigit() or len(tin) not in (10, 11)):
         raise IysError.of("H244", location=["tin"], value=tin)
     for _ in range(20):

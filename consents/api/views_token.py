@@ -61,7 +61,7 @@ def _setting(name: str, default: int) -> int:
     auth=None,
     summary="Jeton Alma / Yenileme",
     operation_id="createToken2",
-    response={200: TokenOut, 400: OAuthErrorOut, 401: OAuthErrorOut, 413: ErrorsOut, 429: ErrorsOut},
+    response={200: TokenOut, 400: OAuthErrorOut, 413: ErrorsOut, 429: ErrorsOut},
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
 def create_token(request: HttpRequest) -> HttpResponse:
@@ -91,7 +91,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
             return _oauth_error("invalid_grant", "Yenileme jetonu boş olamaz.")
         tokens = rotate_refresh(raw_refresh=raw[:512], address=address)
         if tokens is None:
-            return _oauth_error("invalid_grant", "Yenileme jetonu geçersiz ya da süresi dolmuş.", 401)
+            return _oauth_error("invalid_grant", "Yenileme jetonu geçersiz ya da süresi dolmuş.")
         return json_response(tokens)
     if grant != "password":
         return _oauth_error("invalid_grant", "Desteklenmeyen giriş yöntemi.")

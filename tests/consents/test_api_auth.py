@@ -60,9 +60,9 @@ def test_refresh_rotates_and_the_old_refresh_token_dies(api_user):
     second = token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert second.status_code == 200 and second.json()["access_token"] != first["access_token"]
     again = token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
-    assert again.status_code == 401 and again.json()["error"] == "invalid_grant"
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     # An access token is no refresh token.
-    assert token(client, grant_type="refresh_token", refresh_token=first["access_token"]).status_code == 401
+    assert token(client, grant_type="refresh_token", refresh_token=first["access_token"]).status_code == 400
 
 
 def test_revoked_and_wrong_tokens_are_401(api_user, base):

@@ -137,7 +137,7 @@ def test_batch_is_refused_whole_for_invalid_items_duplicates_and_size(api, base,
     r = _post_batch(api, base, items, django_capture_on_commit_callbacks)
     assert r.status_code == 422
     errors = sorted((e["index"], e["code"]) for e in r.json()["errors"])
-    assert errors == [(1, "H408"), (2, "H194"), (3, "H122")]
+    assert errors == [(1, "H408"), (2, "H194"), (3, "H121")]
     too_many = [consent_body(f"+9053{i:08d}") for i in range(1001)]
     r = _post_batch(api, base, too_many, django_capture_on_commit_callbacks)
     assert r.status_code == 422 and codes(r) == ["H091"]
