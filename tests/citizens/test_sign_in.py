@@ -134,3 +134,12 @@ def test_a_deactivated_account_cannot_sign_in_nor_be_replaced(client):
     assert "devre dışı" in page.content.decode()
     assert CITIZEN_SESSION_KEY not in client.session
     assert Citizen.objects.count() == 1
+
+
+def test_sign_in_returns_to_the_page_asked_for(client):
+    target = reverse("citizens:add_brand") + "?q=deniz&x=1"
+    response = client.get(target)
+    client.get(response.url)
+    client.post(response.url, {"address": PHONE, "next": target})
+    response = client.post(reverse("citizens:sign_in_code"), {"code": last_sms_code(PHONE)})
+    assert response.url == target
