@@ -98,6 +98,8 @@ def fan_out_review_notifications(after_id: int = 0, batch: int = NOTIFY_BATCH) -
     name="consents.tasks.send_review_notifications",
     autoretry_for=(review_notify.NotificationSendError,),
     retry_backoff=True,
+    # Redis re-delivers an unacknowledged (countdown) task after the visibility timeout: keep the longest
+    # backoff well below it (CELERY_BROKER_TRANSPORT_OPTIONS), or a waiting retry would run twice.
     retry_backoff_max=15 * 60,
     retry_jitter=True,
     max_retries=6,
