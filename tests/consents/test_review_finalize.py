@@ -170,3 +170,20 @@ def test_rejection_arriving_during_a_finalising_chunk_waits_and_wins(brand, prov
     assert list(target.events.order_by("id").values_list("action", "status")) == [
         (EventAction.CREATE, Status.ONAY), (EventAction.FINALIZE, Status.ONAY), (EventAction.CHANGE, Status.RET)
     ]
+
+
+@pytest.mark.django_db
+def test_embedded_default_path_finalises_the_same_way(brand, provider_actor):
+    """The ORM path SQLite uses (exercised here on PostgreSQL): due only, once, with history."""
+    from django.utils import timezone
+
+    from consents.review import _finalize_chunk_orm
+
+    ended, running = past_period(), future_period()
+    bulk_declared(brand=brand, period=ended, count=25)
+    bulk_declared(brand=brand, period=running, count=5, start=100)
+    now = timezone.now()
+    assert [_finalize_chunk_orm(now=now, limit=10) for _ in range(4)] == [10, 10, 5, 0]
+    assert _finalize_events() == 25
+    assert not Consent.objects.filter(declaration_period=running, finalized_at__isnull=False).exists()
+    assert set(ConsentEvent.objects.values_list("actor_kind", "via")) == {(ActorKind.SYSTEM, Via.SYSTEM)}
