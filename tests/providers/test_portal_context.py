@@ -95,3 +95,31 @@ def test_class_based_views_get_the_same_context_and_refusals(rf):
     request.session = SessionStore()
     response = Probe.as_view()(request)
     assert response.status_code == 302 and reverse("portal:login") in response["Location"]
+
+
+PORTAL_URLS = [
+    ("portal:dashboard", []), ("portal:brands", []), ("portal:brand_create", []), ("portal:brand_edit", [700000]),
+    ("portal:retailers", []), ("portal:retailer_create", []), ("portal:retailer_edit", [20000000]),
+    ("portal:retailer_delete", [20000000]), ("portal:intermediaries", []), ("portal:consents", []),
+    ("portal:consent_create", []), ("portal:consent_export", []), ("portal:consent_detail", [1]),
+    ("portal:changes", []),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), PORTAL_URLS)
+def test_every_portal_page_needs_sign_in(client, name, args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login") + "?next=")
+
+
+def test_tier_card_says_when_addresses_were_counted(client):
+    from django.utils import timezone
+
+    membership = factories.MembershipFactory()
+    client.force_login(membership.user)
+    assert "henüz sayılmadı" in client.get(reverse("portal:dashboard")).content.decode()
+    provider = membership.provider
+    provider.approved_address_count, provider.tier_counted_at = 151_234, timezone.now()
+    provider.save()
+    assert "151.234 onaylı adres" in client.get(reverse("portal:dashboard")).content.decode()

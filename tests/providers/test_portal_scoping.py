@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from consents.models import Consent
+from consents.actors import Actor
+from consents.models import Consent, Via
+from consents.services import consent_reject_by_citizen
 from providers.models import IntermediaryAuthorization, Retailer
 from tests import factories
 
@@ -20,7 +22,13 @@ def two_providers():
     their_retailer = factories.RetailerFactory(brand=theirs.brand)
     their_consent = record(theirs.brand, user=theirs.user, recipient="gizli@example.com", channel="EPOSTA")
     their_grant = factories.IntermediaryAuthorizationFactory(brand=theirs.brand)
+    _citizen_rejects(their_consent)
     return mine, theirs, their_retailer, their_consent, their_grant
+
+
+def _citizen_rejects(consent: Consent) -> None:
+    consent_reject_by_citizen(brand=consent.brand, recipient=consent.recipient, channel=consent.channel,
+                              source="IYS_WEB", actor=Actor.citizen(None, "vatandaş"), via=Via.WEB)
 
 
 def _urls(theirs, retailer, consent, grant) -> list[tuple[str, str, dict]]:
@@ -63,6 +71,7 @@ def test_lists_show_only_the_acting_providers_objects(client, two_providers):
     mine, theirs, retailer, consent, grant = two_providers
     mine_retailer = factories.RetailerFactory(brand=mine.brand, name="Benim Bayim")
     mine_consent = record(mine.brand, user=mine.user, recipient="benim@example.com", channel="EPOSTA")
+    _citizen_rejects(mine_consent)
     client.force_login(mine.user)
 
     brands = client.get(reverse("portal:brands")).content.decode()
@@ -88,7 +97,10 @@ def test_lists_show_only_the_acting_providers_objects(client, two_providers):
     assert mine_consent.recipient in export and consent.recipient not in export
 
     changes = client.get(reverse("portal:changes")).context["events"]
-    assert all(e.brand_id == mine.brand.pk for e in changes)
+    assert [e.consent_id for e in changes] == [mine_consent.pk]
+    foreign_feed = client.get(reverse("portal:changes"), {"brand": theirs.brand.brand_code})
+    assert "brand" in foreign_feed.context["form"].errors
+    assert [e.consent_id for e in foreign_feed.context["events"]] == [mine_consent.pk]
 
 
 def test_cannot_add_a_consent_to_another_providers_brand(client, two_providers):
