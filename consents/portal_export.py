@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterable, Iterator
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import CharField, Func, QuerySet
 
 from .models import Consent
 from .rules import ISTANBUL
@@ -27,6 +29,7 @@ from .rules import ISTANBUL
 BOM = "\ufeff"
 DELIMITER = ";"
 CHUNK_SIZE = 5000
+LINES_PER_PIECE = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER = [
@@ -37,6 +40,7 @@ COLUMNS = [
     "recipient", "recipient_type", "channel", "status", "consent_date", "source", "retailer__code",
     "brand__brand_code", "created_at", "updated_at", "review_until", "finalized_at",
 ]
+DATETIME_COLUMNS = frozenset({"consent_date", "created_at", "updated_at", "review_until", "finalized_at"})
 
 
 def neutralise(value: str) -> str:
@@ -49,23 +53,46 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.astimezone(ISTANBUL).strftime("%Y-%m-%d %H:%M:%S")
-    return neutralise(str(value))
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
 
 
-class _Echo:
-    """A write-only file whose write() hands the line back, so csv.writer can feed a generator."""
+class IstanbulText(Func):
+    """A timestamp as 'yyyy-mm-dd hh:mm:ss' Istanbul time, formatted by PostgreSQL.
 
-    def write(self, value: str) -> str:
-        return value
+    Parsing a million timestamps into Python datetimes only to format them again is most of an
+    export's CPU time; text straight from the database streams several times faster.
+    """
+
+    template = "to_char(%(expressions)s AT TIME ZONE 'Europe/Istanbul', 'YYYY-MM-DD HH24:MI:SS')"
+    output_field = CharField()
 
 
 def export_rows(queryset: QuerySet[Consent]) -> Iterator[tuple]:
-    # A server-side cursor on PostgreSQL: rows are fetched CHUNK_SIZE at a time, never all at once.
-    return queryset.order_by("id").values_list(*COLUMNS).iterator(chunk_size=CHUNK_SIZE)
+    """The export's rows, fetched CHUNK_SIZE at a time (a server-side cursor on PostgreSQL)."""
+    queryset = queryset.order_by("id")
+    columns = COLUMNS
+    if connection.vendor == "postgresql":
+        texts = {f"{name}_text": IstanbulText(name) for name in DATETIME_COLUMNS}
+        queryset = queryset.annotate(**texts)
+        columns = [f"{name}_text" if name in DATETIME_COLUMNS else name for name in COLUMNS]
+    return queryset.values_list(*columns).iterator(chunk_size=CHUNK_SIZE)
 
 
 def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
-    writer = csv.writer(_Echo(), delimiter=DELIMITER, lineterminator="\r\n")
-    yield BOM + writer.writerow(HEADER)
+    """CSV text in pieces of LINES_PER_PIECE rows: few enough pieces to be fast, small enough to stream."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=DELIMITER, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(HEADER)
+    pending = 0
     for row in rows:
-        yield writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v) for v in row])
+        pending += 1
+        if pending == LINES_PER_PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
