@@ -7,7 +7,6 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-
 from django.utils import timezone
 
 from consents.models import Consent
