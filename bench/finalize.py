@@ -196,6 +196,8 @@ def main() -> None:
     events = ConsentEvent.objects.filter(action=EventAction.FINALIZE).count()
     left = Consent.objects.filter(finalized_at__isnull=True).count()
     assert events == args.rows and left == 0, (events, left)
+    # Other processes on the machine (a parallel test run, another bench) stretch every figure: say so.
+    print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"chunks={len(chunks)} chunk_size={args.chunk_size} chains={args.chains} "
           f"median_chunk_s={sorted(chunks)[len(chunks) // 2]:.3f} rate={args.rows / finalize_s:,.0f}/s")
     print(
