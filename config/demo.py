@@ -13,6 +13,7 @@ BUILDERS: list[str] = [
     "consents.demo:build",
     "citizens.demo:build",
     "citizens.optout_demo:build",
+    "consents.api_demo:build",
 ]
 
 

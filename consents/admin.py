@@ -130,3 +130,4 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
         return str(_("kapandı"))
 from .admin_uploads import *  # noqa: E402,F401,F403
 from .admin_periods import *  # noqa: E402,F401,F403
+from .admin_api import *  # noqa: E402,F401,F403

@@ -39,4 +39,5 @@ urlpatterns = [
     path("izinler/<int:pk>/", consent_views.consent_detail, name="consent_detail"),
     path("degisiklikler/", consent_views.change_feed, name="changes"),
     path("yuklemeler/", include("consents.uploads.urls")),  # bulk CSV upload (consents/uploads)
+    path("api-kullanicilari/", include("consents.api_portal")),  # API users and activity (consents/api_portal.py)
 ]
