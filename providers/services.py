@@ -158,10 +158,7 @@ def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Ret
     fields = data.as_fields()
     with transaction.atomic():
         locked = Retailer.objects.select_for_update().select_related("brand__provider").get(pk=retailer.pk)
-        changed = {
-            name: value for name, value in fields.items()
-            if (getattr(locked, name) if name != "linked_provider" else locked.linked_provider) != value
-        }
+        changed = {name: value for name, value in fields.items() if getattr(locked, name) != value}
         if not changed:
             return locked
         for name, value in changed.items():

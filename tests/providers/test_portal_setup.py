@@ -115,3 +115,10 @@ def test_inactive_intermediary_cannot_be_granted(manager):
     with pytest.raises(services.SetupError):
         services.intermediary_authorize(brand=manager.brand, intermediary=intermediary, channel="MESAJ",
                                         user=manager.user)
+
+
+def test_saving_a_dealer_unchanged_writes_no_audit_row(manager):
+    retailer = factories.RetailerFactory(brand=manager.brand, name="Aynı Bayi")
+    data = services.RetailerData(name="Aynı Bayi", kind=retailer.kind)
+    services.retailer_update(retailer=retailer, data=data, user=manager.user)
+    assert not ProviderAuditEvent.objects.filter(action="retailer.update").exists()
