@@ -50,14 +50,23 @@ def forget_brand(brand_code: int) -> None:
     _brands.pop(brand_code, None)
 
 
-def resolve(principal: Principal, iys_code: int, brand_code: int, *, action: Action, channel: str | None = None) -> BrandRef:
-    """The brand the path names, if this caller may perform `action` on it; 403 (H353) otherwise."""
+def resolve(
+    principal: Principal, iys_code: int, brand_code: int, *, action: Action, channel: str | None = None,
+    authorise_in_query: bool = False,
+) -> BrandRef:
+    """The brand the path names, if this caller may perform `action` on it; 403 (H353) otherwise.
+
+    With `authorise_in_query` an intermediary's authorisation for the channel is left to the caller's
+    own query (the hot single-status path checks it in the same round trip).
+    """
     if principal.kind == ApiUserKind.INTERMEDIARY:
         if action != "status":
             raise IysError.of("H363")
         brand = _brand_by_code(brand_code)
         if brand is None or brand.iys_code != iys_code:
             raise not_yours("brandCode")
+        if authorise_in_query:
+            return brand
         authorised = IntermediaryAuthorization.objects.filter(
             intermediary_id=principal.intermediary_id, brand_id=brand.id, revoked_at__isnull=True
         )

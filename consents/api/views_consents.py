@@ -7,14 +7,14 @@ import json
 from typing import Any, Optional
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from consents.api_models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind
 from consents.errors import ConsentRuleError
-from consents.models import Consent, ConsentEvent, RetailerAccess, Via
+from consents.models import ConsentEvent, Via
 from consents.recipients import EMAIL, normalize_recipient
 from consents.selectors import can_send_many
 from consents.services import consent_record
@@ -170,26 +170,36 @@ def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
     return address.value
 
 
+# One round trip: the intermediary's authorisation (TRUE for others), the consent and its dealer.
+_STATUS_SQL = """
+SELECT auth.ok, c.consent_date, c.updated_at, c.source, c.status, c.transaction_id, r.code, r.name,
+       (SELECT count(*) FROM consents_retaileraccess ra WHERE ra.consent_id = c.id)
+FROM (SELECT (CAST(%s AS BIGINT) IS NULL OR EXISTS (
+        SELECT 1 FROM providers_intermediaryauthorization ia
+        WHERE ia.intermediary_id = %s AND ia.brand_id = %s AND ia.channel = %s AND ia.revoked_at IS NULL)) AS ok) auth
+LEFT JOIN consents_consent c
+  ON auth.ok AND c.brand_id = %s AND c.recipient = %s AND c.recipient_type = %s AND c.channel = %s
+LEFT JOIN providers_retailer r ON r.id = c.retailer_id
+"""
+
+
 @router.post(BASE + "/consents/status", summary="Tekil İzin Durumu Sorgulama", operation_id="consentDetail",
              response={200: ConsentDetailOut, **ERRS})
 def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery) -> HttpResponse:
     """Bir alıcının bu markadaki güncel izin kaydı."""
-    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
-                  channel=payload.type)
+    principal = request.auth
+    ref = resolve(principal, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
+                  channel=payload.type, authorise_in_query=True)
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
-    row = (
-        Consent.objects.filter(brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType,
-                               channel=payload.type)
-        .annotate(access_count=Subquery(
-            RetailerAccess.objects.filter(consent=OuterRef("pk")).values("consent").annotate(n=Count("id")).values("n")[:1]
-        ))
-        .values_list("consent_date", "created_at", "source", "status", "transaction_id", "retailer__code",
-                     "retailer__name", "access_count", "updated_at")
-        .first()
-    )
-    if row is None:
+    intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUS_SQL, [intermediary, intermediary, ref.id, payload.type, ref.id, recipient,
+                                     payload.recipientType, payload.type])
+        ok, consent_date, updated_at, source, status, tx, r_code, r_name, access_count = cursor.fetchone()
+    if not ok:
+        raise IysError.of("H353", field="type")
+    if status is None:
         raise IysError.of("ILT404", message="İzin bulunamadı.")
-    consent_date, created_at, source, status, tx, r_code, r_name, access_count, updated_at = row
     body: dict[str, Any] = {
         "consentDate": fmt(consent_date), "creationDate": fmt(updated_at), "source": source,
         "recipient": recipient, "recipientType": payload.recipientType, "status": status, "type": payload.type,

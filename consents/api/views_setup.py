@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from consents.api_models import ApiUser, ApiUserKind, PushRegistration, PushState
-from consents.errors import ConsentRuleError
 from consents.models import Consent, ConsentEvent, RetailerAccess, Status
 from consents.recipients import normalize_phone
 from providers.models import Brand, IntermediaryAuthorization, ProviderAuditEvent, Retailer, RetailerKind

@@ -13,7 +13,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from consents.api.auth import issue_tokens
 from django.utils import timezone
 
 from consents.models import Consent, DeclarationPeriod

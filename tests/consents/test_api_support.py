@@ -14,7 +14,6 @@ from django.utils import timezone
 from consents.api.auth import issue_tokens
 from consents.api_models import ApiUser, ApiUserKind
 from consents.rules import ISTANBUL
-from tests import factories
 
 OFFICIAL = Path("/work/shared/reference/iys-openapi-3.2.0.json")
 PASSWORD = "api-parola-123456"
