@@ -69,3 +69,38 @@ def test_sign_in_with_an_sms_code_and_reject_one_brand(browser):
     assert Consent.objects.get(brand=yildiz).status == "ONAY"
     events = ConsentEvent.objects.filter(brand=deniz, status="RET")
     assert events.count() == 2 and set(events.values_list("actor_kind", flat=True)) == {ActorKind.CITIZEN}
+
+
+@pytest.mark.browser
+def test_consents_page_works_on_a_phone_screen_and_with_the_keyboard(browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    brand = BrandFactory(name="Klavye Market")
+    consent = make_consent(brand, PHONE, "MESAJ")
+    browser.set_window_size(375, 800)
+    browser.get(browser.live_server_url + "/vatandas/giris/")
+    browser.find_element(By.ID, "id_address").send_keys(PHONE + Keys.ENTER)
+    wait_for_heading(browser, "Kodu girin")
+    browser.find_element(By.ID, "id_code").send_keys(last_sms_code(PHONE) + Keys.ENTER)
+    wait_for_heading(browser, "İzinlerim")
+
+    # Nothing wider than a phone screen.
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+    # Tab to the channel switch and press it: the keyboard alone reaches the confirmation and the rejection.
+    switch = browser.find_element(By.ID, f"sw-{consent.pk}")
+    for _ in range(40):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element == switch:
+            break
+    assert browser.switch_to.active_element == switch
+    # The focused switch is visibly outlined (ileti.css :focus-visible).
+    assert browser.execute_script(
+        "return getComputedStyle(document.activeElement).outlineStyle") != "none"
+    switch.send_keys(Keys.ENTER)
+    wait_for_heading(browser, "Reddi onaylayın")
+    browser.find_element(By.ID, "confirm-reject").send_keys(Keys.ENTER)
+    wait_for_heading(browser, "İzinlerim")
+    consent.refresh_from_db()
+    assert consent.status == "RET" and consent.source == "IYS_WEB"
