@@ -19,6 +19,8 @@ def fmt(moment: dt.datetime | None) -> str | None:
     """İYS writes dates as 'yyyy-mm-dd hh:mm:ss' in Istanbul time."""
     if moment is None:
         return None
+    if timezone.is_naive(moment):  # raw SQL on SQLite returns stored UTC values without tzinfo
+        moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(ISTANBUL).strftime("%Y-%m-%d %H:%M:%S")
 
 
