@@ -18,7 +18,7 @@ from consents.admin import RecipientSearchMixin
 from .complaint_models import Complaint, ComplaintEvent, ComplaintStatus
 from .complaints import complaint_update
 
-__all__ = ["ComplaintAdmin", "ComplaintEventInline"]
+__all__ = ["ComplaintAdmin", "ComplaintEventAdmin", "ComplaintEventInline"]
 
 
 class ComplaintEventInline(admin.TabularInline):
@@ -119,3 +119,22 @@ class ComplaintAdmin(RecipientSearchMixin, admin.ModelAdmin):
     @admin.action(description=_("Reddedildi olarak işaretle"))
     def mark_rejected(self, request: HttpRequest, queryset: QuerySet[Complaint]) -> None:
         self._set_status(request, queryset, ComplaintStatus.REJECTED, assign=False)
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(admin.ModelAdmin):
+    """The complaint workflow's audit trail across all complaints (read-only)."""
+
+    list_display = ("created_at", "complaint", "action", "from_status", "to_status", "actor_label")
+    list_filter = ("action", "to_status")
+    list_select_related = ("complaint",)
+    search_fields = ("=complaint__id", "actor_label")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -8,6 +10,31 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Consent, ConsentEvent, DeclarationPeriod, LateRejection, RetailerAccess
 from .recipients import try_normalize
+
+
+def period_calendar(periods: QuerySet[DeclarationPeriod]) -> dict | None:
+    """A timeline of the periods: declaration, waiting and review phases as bars on a shared date axis."""
+    rows = list(periods.order_by("declare_until", "tier")[:24])
+    if not rows:
+        return None
+    start = min(p.opens_on or p.declare_until - timedelta(days=60) for p in rows)
+    end = max(p.review_until for p in rows)
+    span = max((end - start).days, 1)
+
+    def pct(day) -> float:
+        return round(100 * (day - start).days / span, 2)
+
+    today = timezone.localdate()
+    bars = []
+    for p in rows:
+        opens = p.opens_on or p.declare_until - timedelta(days=60)
+        bars.append({
+            "period": p,
+            "declare": (pct(opens), max(pct(p.declare_until) - pct(opens), 0.5)),
+            "wait": (pct(p.declare_until), max(pct(p.visible_from) - pct(p.declare_until), 0.3)),
+            "review": (pct(p.visible_from), max(pct(p.review_until) - pct(p.visible_from), 0.5)),
+        })
+    return {"start": start, "end": end, "bars": bars, "today": pct(today) if start <= today <= end else None}
 
 
 class ReadOnlyAdminMixin:
@@ -115,6 +142,12 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
     ordering = ("-declare_until",)
     date_hierarchy = "declare_until"
     readonly_fields = ("visibility_notified_at", "reminder_sent_at", "created_at")
+
+    change_list_template = "admin/consents/declarationperiod/change_list.html"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "calendar": period_calendar(DeclarationPeriod.objects.all())}
+        return super().changelist_view(request, extra_context=extra_context)
 
     @admin.display(description=_("aşama"))
     def phase(self, period: DeclarationPeriod) -> str:

@@ -24,3 +24,10 @@ def test_changelists_answer(admin_client):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert admin_client.get(url).status_code == 200, url
         assert admin_client.get(url, {"q": "0532 123 45 67"}).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_declaration_calendar_shows_the_faq_periods(admin_client):
+    page = admin_client.get(reverse("admin:consents_declarationperiod_changelist")).content.decode()
+    assert "Beyan takvimi" in page
+    assert "2021 beyan dönemi (150.000 ve altı)" in page and "bar-review" in page

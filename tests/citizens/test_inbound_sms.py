@@ -1,10 +1,12 @@
 """Rejection by SMS: the grammar (pure), the gateway's shared secret, and the rows and replies it makes."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from citizens.inbound_sms import InboundCommand, InboundKind, parse_inbound
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
@@ -55,7 +57,7 @@ def test_grammar(text, expected):
 def _onay(brand, actor, channel, recipient_type=RecipientType.BIREYSEL):
     return consent_record(
         brand=brand, recipient=PHONE, recipient_type=recipient_type, channel=channel, status=Status.ONAY,
-        source=Source.HS_MESAJ, consent_date="2026-11-27 10:00:00", actor=actor, via=Via.WEB,
+        source=Source.HS_MESAJ, consent_date=timezone.now() - dt.timedelta(hours=1), actor=actor, via=Via.WEB,
     ).consent
 
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from citizens.optout import (
     OPTOUT_LINK_SALT,
@@ -29,7 +30,7 @@ PHONE = "+905321234567"
 def _onay(brand, provider_actor, recipient, channel, recipient_type=RecipientType.BIREYSEL):
     return consent_record(
         brand=brand, recipient=recipient, recipient_type=recipient_type, channel=channel, status=Status.ONAY,
-        source=Source.HS_WEB, consent_date="2026-11-27 10:00:00", actor=provider_actor, via=Via.WEB,
+        source=Source.HS_WEB, consent_date=timezone.now() - dt.timedelta(hours=1), actor=provider_actor, via=Via.WEB,
         now=None,
     )
 

@@ -24,7 +24,7 @@ EMAIL = "ayse@example.com"
 def _onay(brand, actor, recipient, channel):
     return consent_record(
         brand=brand, recipient=recipient, recipient_type=RecipientType.BIREYSEL, channel=channel,
-        status=Status.ONAY, source=Source.HS_WEB, consent_date="2026-11-27 10:00:00", actor=actor, via=Via.WEB,
+        status=Status.ONAY, source=Source.HS_WEB, consent_date=timezone.now() - dt.timedelta(hours=1), actor=actor, via=Via.WEB,
     ).consent
 
 
