@@ -5,7 +5,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from providers.models import Brand, Provider
@@ -97,15 +99,24 @@ def can_send(*, brand: Brand, recipient: str, recipient_type: str, channel: str)
 
 
 def can_send_many(
-    *, brand: Brand, recipients: Iterable[str], recipient_type: str, channel: str
+    *, brand: Brand, recipients: Iterable[str], recipient_type: str, channel: str, normalised: bool = False
 ) -> dict[str, SendAnswer]:
-    """The same answer for many recipients in one query; keys are the normalised addresses."""
-    normalised = {try_normalize(r) or r for r in recipients}
+    """The same answer for many recipients in one query; keys are the normalised addresses.
+
+    `normalised=True`: the caller already normalised every address (the API does, to report bad ones).
+    """
+    normalised = set(recipients) if normalised else {try_normalize(r) or r for r in recipients}
+    query = Consent.objects.filter(brand=brand, recipient_type=recipient_type, channel=channel)
+    if connection.vendor == "postgresql":
+        # One array parameter instead of 1,000 placeholders: the same plan, far less query building.
+        query = query.alias(
+            _wanted=RawSQL('"consents_consent"."recipient" = ANY(%s)', (list(normalised),), output_field=BooleanField())
+        ).filter(_wanted=True)
+    else:
+        query = query.filter(recipient__in=normalised)
     rows = {
         r: (s, ru, fa)
-        for r, s, ru, fa in Consent.objects.filter(
-            brand=brand, recipient_type=recipient_type, channel=channel, recipient__in=normalised
-        ).values_list("recipient", "status", "review_until", "finalized_at")
+        for r, s, ru, fa in query.values_list("recipient", "status", "review_until", "finalized_at")
     }
     return {r: _answer(r, recipient_type, rows.get(r)) for r in normalised}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,8 @@ def hit(limits: list[Limit]) -> int | None:
             key = lim.key(now)
             pipe.incr(key)
             pipe.expire(key, lim.window + 1)
-        counts = pipe.execute()[0::2]
+        pending = _take_pending()
+        counts = pipe.execute()[0 : 2 * len(limits) : 2] if not pending else _execute_with(pipe, pending, len(limits))
     else:
         counts = []
         for lim in limits:
@@ -77,17 +79,56 @@ def peek(lim: Limit) -> int:
     return int(value or 0)
 
 
+# Activity entries wait here for the next rate-limit round trip of this process when requests come
+# fast (at most FLUSH_EVERY seconds); a quiet process writes each one at once.
+FLUSH_EVERY = 1.0
+_pending: list[tuple[str, str]] = []
+_last_flush = [0.0]
+_lock = threading.Lock()
+
+
+def _take_pending() -> list[tuple[str, str]]:
+    if not _pending:
+        return []
+    with _lock:
+        taken = _pending[:]
+        _pending.clear()
+        _last_flush[0] = time.monotonic()
+    return taken
+
+
+def _queue_log(pipe: Any, pending: list[tuple[str, str]]) -> None:
+    for key, payload in pending:
+        pipe.lpush(key, payload)
+    for key in {key for key, _ in pending}:
+        pipe.ltrim(key, 0, ACTIVITY_KEEP - 1)
+        pipe.expire(key, 30 * 24 * 3600)
+
+
+def _execute_with(pipe: Any, pending: list[tuple[str, str]], n_limits: int) -> list[Any]:
+    _queue_log(pipe, pending)
+    return pipe.execute()[0 : 2 * n_limits : 2]
+
+
+def flush_activity() -> None:
+    pending = _take_pending()
+    client = _redis()
+    if pending and client is not None:
+        pipe = client.pipeline(transaction=False)
+        _queue_log(pipe, pending)
+        pipe.execute()
+
+
 def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
     """Keep the last requests of an API user for the portal's activity page (newest first)."""
     key = f"ileti:apilog:{api_user_id}"
     payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
     client = _redis()
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        pipe.lpush(key, payload)
-        pipe.ltrim(key, 0, ACTIVITY_KEEP - 1)
-        pipe.expire(key, 30 * 24 * 3600)
-        pipe.execute()
+        with _lock:
+            _pending.append((key, payload))
+        if time.monotonic() - _last_flush[0] >= FLUSH_EVERY or len(_pending) > 500:
+            flush_activity()
         return
     entries = cache.get(key) or []
     cache.set(key, [payload, *entries][:ACTIVITY_KEEP], 30 * 24 * 3600)
@@ -96,6 +137,7 @@ def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
 def recent_activity(api_user_ids: list[int], limit: int = 50) -> list[dict[str, Any]]:
     """The most recent requests of the given API users, merged newest first."""
     rows: list[dict[str, Any]] = []
+    flush_activity()
     client = _redis()
     for uid in api_user_ids:
         key = f"ileti:apilog:{uid}"

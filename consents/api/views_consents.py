@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any, Optional
 
 from django.conf import settings
@@ -158,7 +159,13 @@ def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestI
 # --- Status ----------------------------------------------------------------------------------
 
 
+# Already canonical Turkish numbers (what integrations send almost always) need no normalising.
+_CANONICAL_TR = re.compile(r"\+90[2-58]\d{9}")
+
+
 def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
+    if channel != "EPOSTA" and _CANONICAL_TR.fullmatch(raw):
+        return raw
     try:
         address = normalize_recipient(raw)
     except ConsentRuleError as err:
@@ -238,7 +245,8 @@ def consent_status_many(request: HttpRequest, iysCode: int, brandCode: int, reci
         originals[value] = raw
     if errors:
         raise IysError(422, errors)
-    answers = can_send_many(brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type)
+    answers = can_send_many(brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type,
+                            normalised=True)
     allowed = [raw for value, raw in originals.items() if answers[value].allowed]
     return json_response({"requestId": new_id(), "list": allowed})
 
