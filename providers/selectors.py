@@ -9,12 +9,19 @@ movements query reads the provider's events and filters by date: correct whateve
 rows were inserted in (demo data and backfills are not chronological by id), at a cost linear in
 the provider's event count (~0.4 s for a million on a laptop). If that ever matters, a BRIN index
 on created_at is the cheap fix (ids are chronological for rows the services write).
+
+Because a provider with a million consents still needs most of a second for that, the numbers are
+cached per provider and refreshed in the background (see ``dashboard_numbers``): the page itself
+then answers from the cache in a few queries.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -58,6 +65,7 @@ class Dashboard:
     rejections_7d: int
     citizen_rejections_7d: int
     days: list[DayMovements] = field(default_factory=list)
+    computed_at: dt.datetime | None = None
 
     @property
     def channel_rows(self) -> list[tuple[str, str, int, int]]:
@@ -83,13 +91,26 @@ def periods_for_tier(provider: Provider, *, today: dt.date) -> list[PeriodRow]:
     return rows
 
 
-def build_dashboard(*, provider: Provider, brands: list[Brand], now: dt.datetime | None = None) -> Dashboard:
+@dataclass(slots=True)
+class DashboardNumbers:
+    """The expensive, cacheable part of the dashboard: plain values only."""
+
+    computed_at: dt.datetime
+    by_channel: dict[str, dict[str, int]]
+    by_brand: dict[int, dict[str, int]]
+    pending_review: int
+    rejections_7d: int
+    citizen_rejections_7d: int
+    days: list[DayMovements]
+
+
+def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None = None) -> DashboardNumbers:
+    """Three aggregate queries over the given brands, whatever their size."""
     now = now or timezone.now()
     today = timezone.localtime(now, ISTANBUL).date()
-    brand_ids = [b.pk for b in brands]
 
     by_channel: dict[str, dict[str, int]] = {c: {Status.ONAY: 0, Status.RET: 0} for c in Channel.values}
-    by_brand_counts: dict[int, dict[str, int]] = {pk: {Status.ONAY: 0, Status.RET: 0} for pk in brand_ids}
+    by_brand: dict[int, dict[str, int]] = {pk: {Status.ONAY: 0, Status.RET: 0} for pk in brand_ids}
     grouped = (
         Consent.objects.filter(brand_id__in=brand_ids)
         .values_list("brand_id", "channel", "status")
@@ -99,7 +120,7 @@ def build_dashboard(*, provider: Provider, brands: list[Brand], now: dt.datetime
     # Only index columns: an index-only scan of consent_dashboard_idx.
     for brand_id, channel, status, n in grouped:
         by_channel[channel][status] += n
-        by_brand_counts[brand_id][status] += n
+        by_brand[brand_id][status] += n
     # The partial consent_review_due_idx holds exactly the declarations not finalised yet.
     pending = Consent.objects.filter(
         brand_id__in=brand_ids, status=Status.ONAY, review_until__isnull=False, finalized_at__isnull=True
@@ -110,36 +131,93 @@ def build_dashboard(*, provider: Provider, brands: list[Brand], now: dt.datetime
     days = {first_day + dt.timedelta(days=i): DayMovements(first_day + dt.timedelta(days=i)) for i in range(CHART_DAYS)}
     rejection_start = today - dt.timedelta(days=REJECTION_DAYS - 1)
     rejections = citizen_rejections = 0
-    if brand_ids:
-        movements = (
-            ConsentEvent.objects.filter(
-                brand_id__in=brand_ids, created_at__gte=since
-            )
-            .annotate(day=TruncDate("created_at", tzinfo=ISTANBUL))
-            .values_list("day", "status")
-            .annotate(n=Count("id"), by_citizen=Count("id", filter=Q(actor_kind=ActorKind.CITIZEN)))
-            .order_by()
-        )
-        for day, status, n, by_citizen in movements:
-            bucket = days.get(day)
-            if bucket is None:
-                continue
-            if status == Status.ONAY:
-                bucket.approvals += n
-            else:
-                bucket.rejections += n
-                if day >= rejection_start:
-                    rejections += n
-                    citizen_rejections += by_citizen
-
-    return Dashboard(
-        provider=provider,
-        periods=periods_for_tier(provider, today=today),
+    movements = (
+        ConsentEvent.objects.filter(brand_id__in=brand_ids, created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=ISTANBUL))
+        .values_list("day", "status")
+        .annotate(n=Count("id"), by_citizen=Count("id", filter=Q(actor_kind=ActorKind.CITIZEN)))
+        .order_by()
+    )
+    for day, status, n, by_citizen in movements:
+        bucket = days.get(day)
+        if bucket is None:
+            continue
+        if status == Status.ONAY:
+            bucket.approvals += n
+        else:
+            bucket.rejections += n
+            if day >= rejection_start:
+                rejections += n
+                citizen_rejections += by_citizen
+    return DashboardNumbers(
+        computed_at=now,
         by_channel=by_channel,
-        by_brand=[(b, by_brand_counts[b.pk][Status.ONAY], by_brand_counts[b.pk][Status.RET]) for b in brands],
-        total=sum(sum(v.values()) for v in by_channel.values()),
+        by_brand=by_brand,
         pending_review=pending,
         rejections_7d=rejections,
         citizen_rejections_7d=citizen_rejections,
         days=list(days.values()),
+    )
+
+
+# Counting a million consents and their recent history takes most of a second, so the numbers are
+# cached per provider: served as they are for FRESH_SECONDS, then still served while a Celery task
+# recomputes them in the background (stale-while-revalidate), and dropped after CACHE_SECONDS.
+FRESH_SECONDS = 60
+CACHE_SECONDS = 15 * 60
+MANUAL_REFRESH_SECONDS = 10
+
+
+def _cache_key(provider_id: int, brand_ids: list[int]) -> str:
+    # The brand set is part of the key, so adding a brand shows at once.
+    brands = hashlib.sha1(",".join(map(str, sorted(brand_ids))).encode()).hexdigest()[:12]
+    return f"portal:dashboard:{provider_id}:{brands}"
+
+
+def refresh_dashboard_numbers(*, provider_id: int) -> DashboardNumbers:
+    """Recompute and cache a provider's numbers (the background task calls this)."""
+    brand_ids = list(Brand.objects.filter(provider_id=provider_id).values_list("id", flat=True))
+    numbers = compute_dashboard_numbers(brand_ids=brand_ids)
+    cache.set(_cache_key(provider_id, brand_ids), numbers, CACHE_SECONDS)
+    return numbers
+
+
+def dashboard_numbers(*, provider: Provider, brand_ids: list[int], refresh: bool = False) -> DashboardNumbers:
+    key = _cache_key(provider.pk, brand_ids)
+    if refresh and not cache.add(f"{key}:manual", 1, MANUAL_REFRESH_SECONDS):
+        refresh = False  # someone just asked; the numbers are seconds old
+    numbers = None if refresh else cache.get(key)
+    if numbers is None:
+        numbers = compute_dashboard_numbers(brand_ids=brand_ids)
+        cache.set(key, numbers, CACHE_SECONDS)
+    elif (timezone.now() - numbers.computed_at).total_seconds() > FRESH_SECONDS and cache.add(
+        f"{key}:refreshing", 1, FRESH_SECONDS
+    ):
+        from .tasks import refresh_dashboard
+
+        transaction.on_commit(lambda: refresh_dashboard.delay(provider.pk))
+    return numbers
+
+
+def build_dashboard(
+    *, provider: Provider, brands: list[Brand], refresh: bool = False, now: dt.datetime | None = None
+) -> Dashboard:
+    now = now or timezone.now()
+    today = timezone.localtime(now, ISTANBUL).date()
+    numbers = dashboard_numbers(provider=provider, brand_ids=[b.pk for b in brands], refresh=refresh)
+    zero = {Status.ONAY: 0, Status.RET: 0}
+    return Dashboard(
+        provider=provider,
+        periods=periods_for_tier(provider, today=today),
+        by_channel=numbers.by_channel,
+        by_brand=[
+            (b, numbers.by_brand.get(b.pk, zero)[Status.ONAY], numbers.by_brand.get(b.pk, zero)[Status.RET])
+            for b in brands
+        ],
+        total=sum(sum(v.values()) for v in numbers.by_channel.values()),
+        pending_review=numbers.pending_review,
+        rejections_7d=numbers.rejections_7d,
+        citizen_rejections_7d=numbers.citizen_rejections_7d,
+        days=numbers.days,
+        computed_at=numbers.computed_at,
     )

@@ -32,7 +32,7 @@ def switch_provider(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     accesses = brand_accesses(request)
     own = [a.brand for a in accesses if not a.as_dealer]
-    board = build_dashboard(provider=request.provider, brands=own)
+    board = build_dashboard(provider=request.provider, brands=own, refresh=request.GET.get("yenile") == "1")
     today = timezone.localdate()
     return render(
         request,
