@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,12 @@ def _cell(row: list[str], index: int) -> str | None:
     return row[index] if 0 <= index < len(row) else None
 
 
+# Turkey has kept +03:00 all year since 2016-09-07. A fixed-offset tzinfo is the same instant as
+# Europe/Istanbul there and far cheaper per row; earlier dates (summer time) keep the zone itself.
+_PERMANENT_OFFSET_FROM = dt.datetime(2016, 9, 8)
+_TR_FIXED = dt.timezone(dt.timedelta(hours=3))
+
+
 def _date_value(raw: str | None) -> Any:
     """Hand check_movement a datetime when the text is plainly ISO (the common case; C-fast).
 
@@ -151,7 +158,9 @@ def _date_value(raw: str | None) -> Any:
         moment = dt.datetime.fromisoformat(raw.strip())
     except ValueError:
         return raw
-    return moment.replace(tzinfo=ISTANBUL) if moment.tzinfo is None else moment
+    if moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=_TR_FIXED if moment >= _PERMANENT_OFFSET_FROM else ISTANBUL)
 
 
 def run_upload(
@@ -207,10 +216,19 @@ def _stream_rows(
     cell = _cell
     date_value = _date_value
 
+    width = max(columns) + 1
+    # One C call fetches every cell of a complete row; short rows take the careful path.
+    take = operator.itemgetter(i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer)
     chunk = Chunk(0, 0, 0, replay=resume_line > 0)
     valid_append = chunk.valid.append
     for row in parsed.reader:
-        recipient = cell(row, i_recipient)
+        if len(row) >= width and i_date >= 0 and i_source >= 0 and i_retailer >= 0:
+            recipient, rtype, channel, status, date_text, source, code_text = take(row)
+        else:
+            recipient, rtype, channel, status, date_text, source, code_text = (
+                cell(row, i_recipient), cell(row, i_type), cell(row, i_channel), cell(row, i_status),
+                cell(row, i_date), cell(row, i_source), cell(row, i_retailer),
+            )
         if not recipient or not recipient.strip():
             if not any(c.strip() for c in row):
                 continue  # blank line (or only separators)
@@ -226,11 +244,11 @@ def _stream_rows(
         try:
             movement = check_movement(
                 recipient=recipient,
-                recipient_type=cell(row, i_type),
-                channel=cell(row, i_channel),
-                status=cell(row, i_status),
-                source=cell(row, i_source),
-                consent_date=date_value(cell(row, i_date)),
+                recipient_type=rtype,
+                channel=channel,
+                status=status,
+                source=source,
+                consent_date=date_value(date_text),
                 origin=provider_origin,
                 now=now,
                 open_period=open_period,
@@ -241,7 +259,6 @@ def _stream_rows(
             movement = None
         if movement is not None:
             retailer_id = None
-            code_text = cell(row, i_retailer)
             if code_text and code_text.strip():
                 try:
                     retailer_id = retailer_ids.get(int(code_text.strip()))

@@ -76,11 +76,20 @@ cls AS MATERIALIZED (
             ELSE 'P'
         END AS verdict
     FROM {STAGE} s
-    JOIN {SEEN} seen
-        ON seen.recipient = s.recipient AND seen.recipient_type = s.recipient_type AND seen.channel = s.channel
-    LEFT JOIN consents_consent c
-        ON c.brand_id = %(brand)s AND c.recipient = s.recipient
-        AND c.recipient_type = s.recipient_type AND c.channel = s.channel
+    -- Probes by key (LATERAL … LIMIT 1 keeps them index probes whatever the statistics say).
+    CROSS JOIN LATERAL (
+        SELECT k.line FROM {SEEN} k
+        WHERE k.recipient = s.recipient AND k.recipient_type = s.recipient_type AND k.channel = s.channel
+        LIMIT 1
+    ) seen
+    -- `brand_id + 0`: probe by recipient (a handful of rows per address), never by the brand alone,
+    -- whose statistics are stale while this very upload fills it.
+    LEFT JOIN LATERAL (
+        SELECT c.id, c.status, c.consent_date FROM consents_consent c
+        WHERE c.recipient = s.recipient AND c.channel = s.channel
+            AND c.recipient_type = s.recipient_type AND c.brand_id + 0 = %(brand)s
+        LIMIT 1
+    ) c ON true
 )"""
 
 _REFUSED_ROWS = """
@@ -282,7 +291,9 @@ class PostgresApplier:
                 return  # committed before a restart: only the duplicate-key memory is rebuilt
             refusals = list(chunk.refusals)
             if chunk.valid:
-                cursor.execute(f"ANALYZE {STAGE}")
+                # Chunk-sized sets are joined by hash; key lookups are the LATERAL probes above.
+                cursor.execute("SET LOCAL enable_nestloop = off")
+                cursor.execute("SET LOCAL jit = off")
                 cursor.execute(_DRY_RUN if self.upload.dry_run else _APPLY, self._params())
                 for row in cursor.fetchall():
                     kind = row[0]
