@@ -32,15 +32,33 @@ class Limit:
         return f"ileti:rl:{self.name}:{self.ident}:{int(now // self.window)}"
 
 
+_clients: dict[int, Any] = {}
+
+
 def _redis() -> Any | None:
+    """The Redis client behind the Django cache, built once per pool (Django builds one per call)."""
     backend = getattr(cache, "_cache", None)
     get_client = getattr(backend, "get_client", None)
     if get_client is None:
         return None
-    try:
-        return get_client(None, write=True)
-    except TypeError:
-        return None
+    pool = backend._get_connection_pool(True)
+    client = _clients.get(id(pool))
+    if client is None:
+        client = _clients[id(pool)] = get_client(None, write=True)
+    return client
+
+
+# INCR every window key, setting its expiry on first use: one command, one reply, whatever the limits.
+_INCR_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+  counts[i] = n
+end
+return counts
+"""
+_scripts: dict[int, Any] = {}
 
 
 def hit(limits: list[Limit]) -> int | None:
@@ -50,13 +68,19 @@ def hit(limits: list[Limit]) -> int | None:
     now = _now()
     client = _redis()
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for lim in limits:
-            key = lim.key(now)
-            pipe.incr(key)
-            pipe.expire(key, lim.window + 1)
-        pending = _take_pending()
-        counts = pipe.execute()[0 : 2 * len(limits) : 2] if not pending else _execute_with(pipe, pending, len(limits))
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_INCR_SCRIPT)
+        keys = [lim.key(now) for lim in limits]
+        args = [lim.window + 1 for lim in limits]
+        pending = _take_pending(force=False)
+        if pending:
+            pipe = client.pipeline(transaction=False)
+            script(keys=keys, args=args, client=pipe)
+            _queue_log(pipe, pending)
+            counts = pipe.execute()[0]
+        else:
+            counts = script(keys=keys, args=args)
     else:
         counts = []
         for lim in limits:
@@ -87,8 +111,11 @@ _last_flush = [0.0]
 _lock = threading.Lock()
 
 
-def _take_pending() -> list[tuple[str, str]]:
+def _take_pending(*, force: bool = True) -> list[tuple[str, str]]:
+    """The buffered entries, when it is time to write them (always with `force`)."""
     if not _pending:
+        return []
+    if not force and time.monotonic() - _last_flush[0] < FLUSH_EVERY and len(_pending) < 200:
         return []
     with _lock:
         taken = _pending[:]
@@ -98,16 +125,13 @@ def _take_pending() -> list[tuple[str, str]]:
 
 
 def _queue_log(pipe: Any, pending: list[tuple[str, str]]) -> None:
+    by_key: dict[str, list[str]] = {}
     for key, payload in pending:
-        pipe.lpush(key, payload)
-    for key in {key for key, _ in pending}:
+        by_key.setdefault(key, []).append(payload)
+    for key, payloads in by_key.items():
+        pipe.lpush(key, *payloads)
         pipe.ltrim(key, 0, ACTIVITY_KEEP - 1)
         pipe.expire(key, 30 * 24 * 3600)
-
-
-def _execute_with(pipe: Any, pending: list[tuple[str, str]], n_limits: int) -> list[Any]:
-    _queue_log(pipe, pending)
-    return pipe.execute()[0 : 2 * n_limits : 2]
 
 
 def flush_activity() -> None:

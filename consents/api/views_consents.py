@@ -190,6 +190,20 @@ LEFT JOIN providers_retailer r ON r.id = c.retailer_id
 """
 
 
+def _fetch_status(params: list[Any]) -> tuple:
+    """The hot "may I send?" lookup; on PostgreSQL a server-side prepared statement (no re-planning)."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(_STATUS_SQL, params, prepare=True)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUS_SQL, params)
+        return cursor.fetchone()
+
+
 @router.post(BASE + "/consents/status", summary="Tekil İzin Durumu Sorgulama", operation_id="consentDetail",
              response={200: ConsentDetailOut, **ERRS})
 def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery) -> HttpResponse:
@@ -199,10 +213,8 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
                   channel=payload.type, authorise_in_query=True)
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
     intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
-    with connection.cursor() as cursor:
-        cursor.execute(_STATUS_SQL, [intermediary, intermediary, ref.id, payload.type, ref.id, recipient,
-                                     payload.recipientType, payload.type])
-        ok, consent_date, updated_at, source, status, tx, r_code, r_name, access_count = cursor.fetchone()
+    params = [intermediary, intermediary, ref.id, payload.type, ref.id, recipient, payload.recipientType, payload.type]
+    ok, consent_date, updated_at, source, status, tx, r_code, r_name, access_count = _fetch_status(params)
     if not ok:
         raise IysError.of("H353", field="type")
     if status is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.utils import timezone
@@ -19,7 +20,6 @@ from tests.consents.test_api_support import (  # noqa: F401 - fixtures
     recent,
 )
 
-pytestmark = pytest.mark.django_db
 
 
 def codes(response) -> list[str]:
@@ -218,3 +218,22 @@ def test_brands_list_with_stats(api, provider, brand):
     assert master["brandCode"] == brand.brand_code and master["master"] is True
     assert master["stats"] == {"consents": {"approval": 1, "rejection": 0, "total": 1}, "retailers": {"total": 1}}
     assert len(r.json()) == 2
+
+
+def test_a_batch_is_processed_by_a_real_worker_in_chunks(celery_worker, provider, brand):
+    """300 items: more than one task's chunk, so the task re-queues itself; every item ends success."""
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    items = [consent_body(f"+9053{i:08d}") for i in range(300)]
+    r = api.post(base + "/consents/request", items)
+    assert r.status_code == 202, r.content
+    request_id = r.json()["requestId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rows = api.get(base + "/consents/request/" + request_id).json()
+        if all(row["status"] != "enqueue" for row in rows):
+            break
+        time.sleep(0.3)
+    assert [row["status"] for row in rows] == ["success"] * 300
+    assert ApiBatchRequest.objects.get(request_id=request_id).state == BatchState.DONE
+    assert Consent.objects.filter(brand=brand).count() == 300
