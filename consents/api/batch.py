@@ -126,8 +126,10 @@ def accepted_response(batch: ApiBatchRequest, items: list[ApiBatchItem]) -> dict
 
 
 def actor_of(api_user: ApiUser) -> Actor:
+    from .scope import dealer_actor
+
     if api_user.retailer_id:
-        return Actor.for_retailer(api_user.retailer)
+        return dealer_actor(api_user.retailer, api_user.username)
     return Actor.api_user(api_user.pk, f"API: {api_user.username}")
 
 

@@ -7,7 +7,7 @@ authorisations, read fresh on every request so a revocation takes effect at once
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from consents.actors import Actor
@@ -93,8 +93,13 @@ def brand_object(ref: BrandRef) -> Brand:
 
 
 def actor_for(principal: Principal) -> Actor:
+    """Who the history row names: the API user, or the dealer it acts as (with the API user's name)."""
     if principal.kind == ApiUserKind.RETAILER:
         retailer = Retailer.objects.select_related("brand").get(pk=principal.retailer_id)
-        return Actor(kind=Actor.for_retailer(retailer).kind, retailer=retailer,
-                     ref=f"api:{principal.api_user_id}", label=f"{retailer.name} ({retailer.code}) / {principal.label}")
+        return dealer_actor(retailer, principal.username)
     return Actor.api_user(principal.api_user_id, principal.label)
+
+
+def dealer_actor(retailer: Retailer, username: str) -> Actor:
+    actor = Actor.for_retailer(retailer)
+    return replace(actor, label=f"{actor.label} / API: {username}"[:255])

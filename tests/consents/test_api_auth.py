@@ -126,3 +126,6 @@ def test_malformed_json_is_400_h014(api, base):
     r = api.client.post("/api" + base + "/consents", data="{not json", content_type="application/json",
                         HTTP_AUTHORIZATION=f"Bearer {api.token}")
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H014"
+    # More form fields than Django accepts is the client's fault too: 400, never 500.
+    r = Client().post("/api/oauth2/token", data={f"f{i}": "x" for i in range(1200)})
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H014"
