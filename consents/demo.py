@@ -101,6 +101,8 @@ def build(ctx: DemoContext) -> list[str]:
                                  actor=ActorKind.CITIZEN if (c.source or "").startswith("IYS_") else ActorKind.PROVIDER))
         if c.finalized_at:
             events.append(_event(c, EventAction.FINALIZE, Status.ONAY, Status.ONAY, c.finalized_at, c.transaction_id, c.source, actor=ActorKind.SYSTEM))
+    # Insert history in time order, as it would have accumulated: feeds page by id.
+    events.sort(key=lambda e: e.created_at)
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
     ctx.objects.update(consents_count=len(stored), demo_phone=DEMO_PHONE, demo_email=DEMO_EMAIL, current_period=current)
     return [f"{len(stored)} consents and {len(events)} history rows; a declaration period under citizen review until {current.review_until}."]
