@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .parsing import UploadFileError, check_size, inspect_head
+from .parsing import EMPTY, UploadFileError, check_size, inspect_head
 
 
 class UploadForm(forms.Form):
@@ -22,6 +22,8 @@ class UploadForm(forms.Form):
             "(ya da alıcı, alıcı tipi, kanal, durum, izin tarihi, kaynak, bayi kodu). UTF-8 veya Windows-1254; "
             "virgül ya da noktalı virgül."
         ),
+        # A zero-byte file gets the same one message as any other empty file.
+        error_messages={"empty": EMPTY.message},
     )
     mode = forms.ChoiceField(
         label=_("İşlem"),
