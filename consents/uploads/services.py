@@ -108,9 +108,21 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
         upload.bytes_processed = upload.size
         upload.rows_estimated = upload.rows_processed
         upload.save(update_fields=["report", "state", "finished_at", "bytes_processed", "rows_estimated"])
+        if upload.inserted or upload.updated:
+            _refresh_dashboard(upload.provider_id)
         return upload
     finally:
         _unlock(upload_id)
+
+
+def _refresh_dashboard(provider_id: int) -> None:
+    """The portal dashboard caches its counts; recount now so it shows the upload at once."""
+    from providers.selectors import refresh_dashboard_numbers
+
+    try:
+        refresh_dashboard_numbers(provider_id=provider_id)
+    except Exception:  # the counts refresh on their own later; the upload itself is done
+        logger.exception("dashboard refresh after upload failed for provider %s", provider_id)
 
 
 def _fail(upload: Upload, message_tr: str, message_en: str) -> Upload:
