@@ -234,12 +234,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ie-rows", type=int, default=20_000)
     parser.add_argument("--keep-file", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="log each chunk's apply time")
     args = parser.parse_args()
 
     ensure_database()
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("consents.uploads").setLevel(logging.INFO if args.verbose else logging.WARNING)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
