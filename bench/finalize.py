@@ -1,6 +1,6 @@
 """Finalising 1M declared consents through a real Celery worker, next to one bare UPDATE of the same rows.
 
-    .venv/bin/python bench/finalize.py [--rows 1000000] [--chunk-size 2000] [--chains 2]
+    .venv/bin/python bench/finalize.py [--rows 1000000] [--chunk-size 1000] [--chains 2]
 
 Uses a dedicated database (ileti_bench_finalize, dropped and migrated) and Redis DB 13 unless
 BENCH_DATABASE_URL / BENCH_REDIS_URL say otherwise. The baseline is the single `UPDATE … SET finalized_at`
@@ -145,7 +145,7 @@ def _start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument("--chunk-size", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=2, help="finaliser tasks started at once (SKIP LOCKED)")
     args = parser.parse_args()
 

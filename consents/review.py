@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 FINALIZER_REF = "finalize_reviews"
 FINALIZER_LABEL = "Beyan kesinleştirme görevi"
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 1000
 
 # One statement per chunk. `picked` locks due rows (skipping rows locked elsewhere, e.g. by a citizen's
 # rejection in progress); the UPDATE re-checks the state under that lock; the INSERT writes one history

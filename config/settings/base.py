@@ -142,7 +142,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).
-REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=2000)
+REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=1000)
 # A finaliser task works this long, then re-queues itself: well under the soft time limit.
 REVIEW_FINALIZE_TASK_BUDGET_S = env.float("REVIEW_FINALIZE_TASK_BUDGET_S", default=60.0)
 # Citizens are reminded this many days before a period's review deadline.
