@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.models import Brand, Provider
 
-__all__ = ["Upload", "UploadRefusal", "UploadState"]
+__all__ = ["Upload", "UploadRefusal", "UploadShard", "UploadState"]
 
 
 class UploadState(models.TextChoices):
@@ -106,3 +106,33 @@ class UploadRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upload_id}:{self.line} {self.code}"
+
+
+class UploadShard(models.Model):
+    """Progress of one applier connection of an upload (keys are split between connections by hash).
+
+    Each connection commits its chunk together with its own row here, so connections never wait on
+    each other; the upload's totals are the sums. `resume_line`: after a crash, rows of this shard up
+    to that file line are already applied.
+    """
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="shards")
+    shard = models.PositiveSmallIntegerField()
+    resume_line = models.BigIntegerField(default=0)
+    bytes_processed = models.BigIntegerField(default=0)
+    rows_processed = models.BigIntegerField(default=0)
+    inserted = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    unchanged = models.BigIntegerField(default=0)
+    refused = models.BigIntegerField(default=0)
+    refusals_by_code = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("yükleme bölümü")
+        verbose_name_plural = _("yükleme bölümleri")
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "shard"], name="uploadshard_one_per_shard"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}/{self.shard} @ {self.resume_line}"

@@ -3,8 +3,8 @@
 Per row only the static rules run in Python (`consents.rules.check_movement`, the single source of
 truth shared with the form and the API). The rules that depend on the stored row run where the
 rows are: set-based SQL on PostgreSQL (`pg_apply`), the single-consent service on SQLite
-(`row_apply`). Both appliers commit one chunk per short transaction together with the upload's
-counters and its `resume_line`, so a task restarted after a crash resumes where it stopped.
+(`row_apply`). Appliers commit one chunk per short transaction together with their progress row
+(UploadShard: counters and `resume_line`), so a task restarted after a crash resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from providers.models import Retailer
 from ..errors import ConsentRuleError
 from ..rules import ISTANBUL, Movement, Origin, PeriodInfo, check_movement
 from ..selectors import declaration_period_open_for, last_closed_period_for, period_info
-from ..upload_models import Upload
+from ..upload_models import Upload, UploadShard
 from .parsing import open_csv
 
 logger = logging.getLogger(__name__)
@@ -50,17 +50,13 @@ class Refusal:
 
 @dataclass(slots=True)
 class Chunk:
-    """A run of file lines: the rows that passed the static rules and those that did not.
-
-    `replay` chunks were committed before a crash; they only rebuild the duplicate-key memory.
-    """
+    """A run of file lines: the rows that passed the static rules and those that did not."""
 
     last_line: int
     bytes_read: int
     rows: int
     valid: list[tuple[int, Movement, int | None]] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
-    replay: bool = False
 
 
 @dataclass
@@ -73,10 +69,10 @@ class Counters:
     rows: int = 0
 
     @classmethod
-    def of(cls, upload: Upload) -> Counters:
+    def of(cls, shard: UploadShard) -> Counters:
         return cls(
-            upload.inserted, upload.updated, upload.unchanged, upload.refused,
-            dict(upload.refusals_by_code or {}), upload.rows_processed,
+            shard.inserted, shard.updated, shard.unchanged, shard.refused,
+            dict(shard.refusals_by_code or {}), shard.rows_processed,
         )
 
     def refuse(self, code: str, n: int = 1) -> None:
@@ -95,21 +91,51 @@ class UploadContext:
     retailer_ids: dict[int, int]
 
 
-def save_progress(upload: Upload, counters: Counters, chunk: Chunk) -> None:
-    """Counters and resume point, committed with the chunk they describe."""
-    rows_estimated = counters.rows
-    if chunk.bytes_read and upload.size and chunk.bytes_read < upload.size:
-        rows_estimated = int(counters.rows * upload.size / chunk.bytes_read)
-    Upload.objects.filter(pk=upload.pk).update(
-        rows_processed=counters.rows,
-        rows_estimated=rows_estimated,
-        bytes_processed=min(chunk.bytes_read, upload.size),
+def shard_rows(upload: Upload, count: int) -> list[UploadShard]:
+    """The upload's progress rows, one per applier connection (created on the first run)."""
+    for number in range(count):
+        UploadShard.objects.get_or_create(upload=upload, shard=number)
+    return list(UploadShard.objects.filter(upload=upload, shard__lt=count).order_by("shard"))
+
+
+def save_shard(upload: Upload, shard: int, counters: Counters, chunk: Chunk) -> None:
+    """A shard's counters and resume point, committed in the transaction of the chunk they describe."""
+    UploadShard.objects.filter(upload=upload, shard=shard).update(
         resume_line=chunk.last_line,
+        bytes_processed=min(chunk.bytes_read, upload.size),
+        rows_processed=counters.rows,
         inserted=counters.inserted,
         updated=counters.updated,
         unchanged=counters.unchanged,
         refused=counters.refused,
         refusals_by_code=counters.by_code,
+    )
+
+
+def refresh_totals(upload: Upload) -> None:
+    """Sum the shards into the upload's own fields (what the progress bar and the summary read)."""
+    shards = list(UploadShard.objects.filter(upload=upload))
+    if not shards:
+        return
+    by_code: dict[str, int] = {}
+    for shard in shards:
+        for code, n in (shard.refusals_by_code or {}).items():
+            by_code[code] = by_code.get(code, 0) + n
+    rows = sum(s.rows_processed for s in shards)
+    done_bytes = min(s.bytes_processed for s in shards)
+    estimated = rows
+    if upload.size and 0 < done_bytes < upload.size:
+        estimated = int(rows * upload.size / done_bytes)
+    Upload.objects.filter(pk=upload.pk).update(
+        rows_processed=rows,
+        rows_estimated=estimated,
+        bytes_processed=done_bytes,
+        resume_line=min(s.resume_line for s in shards),
+        inserted=sum(s.inserted for s in shards),
+        updated=sum(s.updated for s in shards),
+        unchanged=sum(s.unchanged for s in shards),
+        refused=sum(s.refused for s in shards),
+        refusals_by_code=by_code,
     )
 
 
@@ -127,14 +153,14 @@ def build_context(upload: Upload, *, now: dt.datetime | None = None) -> UploadCo
     return UploadContext(upload, now, period_info(open_period), deadline, retailer_ids)
 
 
-def default_applier(context: UploadContext, counters: Counters) -> Any:
+def default_applier(context: UploadContext) -> Any:
     if connection.vendor == "postgresql":
         from .pg_apply import PostgresApplier
 
-        return PostgresApplier(context, counters)
+        return PostgresApplier(context)
     from .row_apply import RowApplier
 
-    return RowApplier(context, counters)
+    return RowApplier(context)
 
 
 def _cell(row: list[str], index: int) -> str | None:
@@ -168,15 +194,13 @@ def run_upload(
     *,
     chunk_rows: int = CHUNK_ROWS,
     now: dt.datetime | None = None,
-    applier_factory: Callable[[UploadContext, Counters], Any] = default_applier,
-) -> Counters:
-    """Process the upload's file from its resume point to the end; return the final counters.
+    applier_factory: Callable[[UploadContext], Any] = default_applier,
+) -> None:
+    """Process the upload's file to the end; rows a crashed run committed are only remembered.
 
     Raises parsing.UploadFileError (nothing stored) when the file as a whole is unusable.
     """
     context = build_context(upload, now=now)
-    counters = Counters.of(upload)
-    resume_line = upload.resume_line
     with upload.original.open("rb") as stream:
         parsed = open_csv(stream, size=upload.size)
         layout = parsed.layout
@@ -187,17 +211,16 @@ def run_upload(
         i_date = layout.index("consentDate")
         i_source = layout.index("source")
         i_retailer = layout.index("retailerCode")
-        applier = applier_factory(context, counters)
+        applier = applier_factory(context)
         applier.start()
         try:
             _stream_rows(
-                parsed, applier, context, chunk_rows=chunk_rows, resume_line=resume_line,
+                parsed, applier, context, chunk_rows=chunk_rows,
                 columns=(i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer),
             )
             applier.finish()
         finally:
             applier.close()
-    return counters
 
 
 def _stream_rows(
@@ -206,7 +229,6 @@ def _stream_rows(
     context: UploadContext,
     *,
     chunk_rows: int,
-    resume_line: int,
     columns: tuple[int, ...],
 ) -> None:
     i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer = columns
@@ -219,7 +241,7 @@ def _stream_rows(
     width = max(columns) + 1
     # One C call fetches every cell of a complete row; short rows take the careful path.
     take = operator.itemgetter(i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer)
-    chunk = Chunk(0, 0, 0, replay=resume_line > 0)
+    chunk = Chunk(0, 0, 0)
     valid_append = chunk.valid.append
     for row in parsed.reader:
         if len(row) >= width and i_date >= 0 and i_source >= 0 and i_retailer >= 0:
@@ -233,13 +255,6 @@ def _stream_rows(
             if not any(c.strip() for c in row):
                 continue  # blank line (or only separators)
         line = parsed.line_num
-        if chunk.replay and line > resume_line:
-            # Past what the crashed run committed: close the replayed part exactly there.
-            chunk.last_line = resume_line
-            chunk.bytes_read = parsed.bytes_read
-            applier.submit(chunk)
-            chunk = Chunk(0, 0, 0)
-            valid_append = chunk.valid.append
         chunk.rows += 1
         try:
             movement = check_movement(
@@ -275,8 +290,8 @@ def _stream_rows(
             chunk.last_line = line
             chunk.bytes_read = parsed.bytes_read
             applier.submit(chunk)
-            chunk = Chunk(0, 0, 0, replay=chunk.replay and line < resume_line)
+            chunk = Chunk(0, 0, 0)
             valid_append = chunk.valid.append
-    chunk.last_line = max(parsed.line_num, resume_line)
+    chunk.last_line = parsed.line_num
     chunk.bytes_read = parsed.bytes_read
     applier.submit(chunk)

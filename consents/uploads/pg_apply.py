@@ -9,8 +9,9 @@ rows in the same statement. The upsert's WHERE repeats the movement conditions, 
 citizen changed between classification and upsert is not overwritten; such rows come back as
 "lost" and go through the single-consent service (row lock, exact rules).
 
-A dedicated thread with its own connection applies chunk N while the caller parses chunk N+1
-(psycopg releases the GIL while PostgreSQL works), one short transaction per chunk.
+Background threads with their own connections apply chunk N while the caller parses chunk N+1
+(psycopg releases the GIL while PostgreSQL works), one short transaction per chunk and connection;
+keys are split between the connections by recipient, so they never wait on each other.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ import secrets
 import threading
 import time
 from typing import Any
+from zlib import crc32
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from providers.models import Retailer
@@ -31,8 +34,8 @@ from ..errors import ConsentRuleError
 from ..models import Via
 from ..rules import Movement, Outcome
 from ..services import consent_record
-from ..upload_models import Upload
-from .engine import Chunk, Counters, Refusal, UploadContext, save_progress
+from ..upload_models import Upload, UploadShard
+from .engine import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +43,14 @@ STAGE = "ileti_upload_stage"
 SEEN = "ileti_upload_seen"
 
 _SETUP = [
+    # Must precede the first use of a temporary table in the session: the staging and key tables
+    # of a million-row file do not fit the 8 MB default and would spill to files.
+    "SET temp_buffers = '64MB'",
     f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
         line bigint NOT NULL, recipient text NOT NULL, recipient_type text NOT NULL, channel text NOT NULL,
         status text NOT NULL, source text, consent_date timestamptz, retailer_id bigint,
-        declaration_period_id bigint, review_until timestamptz, late_report boolean NOT NULL
+        declaration_period_id bigint, review_until timestamptz, late_report boolean NOT NULL,
+        replay boolean NOT NULL
     ) ON COMMIT DELETE ROWS""",
     # Keys already met in this file (first line of each): duplicates are found by the database,
     # so memory stays flat however many rows the file has.
@@ -92,6 +99,7 @@ cls AS MATERIALIZED (
             AND c.recipient_type = s.recipient_type AND c.brand_id + 0 = %(brand)s
         LIMIT 1
     ) c ON true
+    WHERE NOT s.replay  -- applied before a restart: they only fill the duplicate-key memory
 )"""
 
 _REFUSED_ROWS = """
@@ -184,7 +192,7 @@ _FIELD_OF = {
 
 _STAGE_COLUMNS = (
     "line, recipient, recipient_type, channel, status, source, consent_date, retailer_id, "
-    "declaration_period_id, review_until, late_report"
+    "declaration_period_id, review_until, late_report, replay"
 )
 
 
@@ -199,12 +207,12 @@ def _iso(moment: Any) -> str:
     return NULL if moment is None else moment.isoformat()
 
 
-def stage_lines(valid: list[tuple[int, Movement, int | None]]) -> str:
+def stage_lines(valid: list[tuple[int, Movement, int | None]], resume_line: int = 0) -> str:
     """COPY text of the valid rows. Normalised values hold no tab, newline or backslash."""
     return "".join([
         f"{line}\t{m.recipient}\t{m.recipient_type}\t{m.channel}\t{m.status}\t{_text(m.source)}\t"
         f"{_iso(m.consent_date)}\t{_text(retailer_id)}\t{_text(m.declaration_period_id)}\t"
-        f"{_iso(m.review_until)}\t{'t' if m.late_report else 'f'}\n"
+        f"{_iso(m.review_until)}\t{'t' if m.late_report else 'f'}\t{'t' if line <= resume_line else 'f'}\n"
         for line, m, retailer_id in valid
     ])
 
@@ -232,18 +240,67 @@ def _sql_refusal(row: tuple) -> Refusal:
     return Refusal(line, field, value, code, params)
 
 
-class PostgresApplier:
-    """Applies chunks in a background thread on its own connection; the caller keeps parsing."""
+def shard_count() -> int:
+    return max(1, int(getattr(settings, "UPLOAD_APPLY_CONNECTIONS", 2)))
 
-    def __init__(self, context: UploadContext, counters: Counters) -> None:
+
+class PostgresApplier:
+    """Splits each chunk by recipient between `shard_count()` connections applying in parallel.
+
+    All keys of one recipient go to the same connection, so each connection's duplicate-key memory
+    is complete for its keys, and the connections never touch the same consent row.
+    """
+
+    def __init__(self, context: UploadContext) -> None:
         self.context = context
-        self.counters = counters
         self.upload: Upload = context.upload
+        rows = shard_rows(self.upload, shard_count())
+        self.shards = [ShardApplier(context, row) for row in rows]
+
+    def start(self) -> None:
+        for shard in self.shards:
+            shard.start()
+
+    def submit(self, chunk: Chunk) -> None:
+        count = len(self.shards)
+        if count == 1:
+            parts = [chunk.valid]
+        else:
+            parts = [[] for _ in range(count)]
+            for item in chunk.valid:
+                parts[crc32(item[1].recipient.encode()) % count].append(item)
+        for number, shard in enumerate(self.shards):
+            shard.submit(Chunk(
+                chunk.last_line, chunk.bytes_read, 0, parts[number], chunk.refusals if number == 0 else [],
+            ))
+        refresh_totals(self.upload)
+
+    def finish(self) -> None:
+        for shard in self.shards:
+            shard.finish()
+        refresh_totals(self.upload)
+
+    def close(self) -> None:
+        for shard in self.shards:
+            shard.close()
+
+
+class ShardApplier:
+    """Applies its part of each chunk in a background thread on its own connection."""
+
+    def __init__(self, context: UploadContext, row: UploadShard) -> None:
+        self.context = context
+        self.upload: Upload = context.upload
+        self.number = row.shard
+        self.resume_line = row.resume_line
+        self.counters = Counters.of(row)
         self.actor = Actor.provider_user(self.upload.uploaded_by)
-        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"upload-{self.upload.pk}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"upload-{self.upload.pk}-{self.number}", daemon=True
+        )
 
     # --- caller side -------------------------------------------------------------------------
     def start(self) -> None:
@@ -284,7 +341,13 @@ class PostgresApplier:
                     continue
                 if chunk is None:
                     break
+                started = time.perf_counter()
                 self._apply(chunk)
+                logger.info(
+                    "upload %s shard %s: lines up to %s (%s rows) applied in %.2fs",
+                    self.upload.pk, self.number, chunk.last_line, len(chunk.valid),
+                    time.perf_counter() - started,
+                )
         except BaseException as error:  # handed to the caller, which fails the upload
             logger.exception("upload %s: applying a chunk failed", self.upload.pk)
             self._error = error
@@ -292,28 +355,20 @@ class PostgresApplier:
             connection.close()
 
     def _apply(self, chunk: Chunk) -> None:
-        started = time.perf_counter()
-        self._apply_in_transaction(chunk)
-        logger.info(
-            "upload %s: lines up to %s (%s rows%s) applied in %.2fs",
-            self.upload.pk, chunk.last_line, chunk.rows, ", replayed" if chunk.replay else "",
-            time.perf_counter() - started,
-        )
-
-    def _apply_in_transaction(self, chunk: Chunk) -> None:
         counters = self.counters
+        resume = self.resume_line
+        fresh_rows = sum(1 for item in chunk.valid if item[0] > resume)
+        refusals = [r for r in chunk.refusals if r.line > resume]
         with transaction.atomic(), connection.cursor() as cursor:
             if chunk.valid:
                 with cursor.cursor.copy(f"COPY {STAGE} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-                    copy.write(stage_lines(chunk.valid))
+                    copy.write(stage_lines(chunk.valid, resume))
                 cursor.execute(_REMEMBER_KEYS)
-            if chunk.replay:
-                return  # committed before a restart: only the duplicate-key memory is rebuilt
-            refusals = list(chunk.refusals)
-            if chunk.valid:
+            if fresh_rows:
                 # Chunk-sized sets are joined by hash; key lookups are the LATERAL probes above.
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")  # the chunk's hash joins stay in memory
                 cursor.execute(_DRY_RUN if self.upload.dry_run else _APPLY, self._params())
                 for row in cursor.fetchall():
                     kind = row[0]
@@ -337,8 +392,8 @@ class PostgresApplier:
                             self.upload.pk, refusal.line, refusal.field, refusal.value, refusal.code,
                             None if refusal.params is None else json.dumps(refusal.params, default=str),
                         ))
-            counters.rows += chunk.rows
-            save_progress(self.upload, counters, chunk)
+            counters.rows += fresh_rows + sum(1 for r in chunk.refusals if r.line > resume)
+            save_shard(self.upload, self.number, counters, chunk)
 
     def _params(self) -> dict[str, Any]:
         from django.utils import timezone

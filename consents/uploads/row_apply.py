@@ -1,7 +1,7 @@
 """The simple path for the embedded SQLite default: each valid row through the single-consent service.
 
 Small files only (SQLite is the development default); PostgreSQL uses `pg_apply`. Duplicate keys
-are remembered in a Python set here, for the same reason.
+are remembered in a Python set here, for the same reason. One progress row (shard 0).
 """
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ from ..errors import ConsentRuleError
 from ..models import Via
 from ..rules import Outcome
 from ..services import consent_record
-from .engine import Chunk, Counters, Refusal, UploadContext, save_progress
+from ..upload_models import UploadRefusal
+from .engine import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
 
 
 class RowApplier:
-    def __init__(self, context: UploadContext, counters: Counters) -> None:
+    def __init__(self, context: UploadContext) -> None:
         self.context = context
-        self.counters = counters
         self.upload = context.upload
+        (row,) = shard_rows(self.upload, 1)
+        self.resume_line = row.resume_line
+        self.counters = Counters.of(row)
         self.actor = Actor.provider_user(self.upload.uploaded_by)
         self.seen: dict[tuple[str, str, str], int] = {}
         self.retailers = {r.pk: r for r in Retailer.objects.filter(brand=self.upload.brand)}
@@ -30,22 +33,25 @@ class RowApplier:
         pass
 
     def finish(self) -> None:
-        pass
+        refresh_totals(self.upload)
 
     def close(self) -> None:
         pass
 
     def submit(self, chunk: Chunk) -> None:
-        refusals = list(chunk.refusals)
+        resume = self.resume_line
+        refusals = [r for r in chunk.refusals if r.line > resume]
+        rows = len(refusals)
         fresh = []
         for line, movement, retailer_id in chunk.valid:
             first = self.seen.setdefault(movement.key, line)
+            if line <= resume:
+                continue  # applied before a restart: only remembered
+            rows += 1
             if first != line:
                 refusals.append(Refusal(line, "recipient", movement.recipient, "H194", {"first_line": first}))
-            elif not chunk.replay:
+            else:
                 fresh.append((line, movement, retailer_id))
-        if chunk.replay:
-            return
         counters = self.counters
         with transaction.atomic():
             with transaction.atomic():
@@ -70,8 +76,6 @@ class RowApplier:
                 if self.upload.dry_run:
                     transaction.set_rollback(True)  # same checks, nothing kept
             refusals.sort(key=lambda r: r.line)
-            from ..upload_models import UploadRefusal
-
             UploadRefusal.objects.bulk_create(
                 UploadRefusal(upload=self.upload, line=r.line, field=r.field, value=r.value, code=r.code,
                               params=r.params)
@@ -79,5 +83,6 @@ class RowApplier:
             )
             for refusal in refusals:
                 counters.refuse(refusal.code)
-            counters.rows += chunk.rows
-            save_progress(self.upload, counters, chunk)
+            counters.rows += rows
+            save_shard(self.upload, 0, counters, chunk)
+        refresh_totals(self.upload)

@@ -29,12 +29,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEADER = ["recipient", "recipientType", "type", "status", "consentDate", "source", "retailerCode"]
 
 
+# One clock for the whole table: both sides must see exactly the same date texts.
+BASE: dict[str, dt.datetime] = {}
+
+
 def ago(hours: float) -> str:
-    return (timezone.localtime() - dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+    return (BASE["now"] - dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def days_ago(days: int) -> str:
-    return (timezone.localtime() - dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+    return (BASE["now"] - dt.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass
@@ -168,6 +172,7 @@ def _state(brand, values: dict) -> tuple | None:
 
 @pytest.mark.parametrize("period_open", [True, False], ids=["period-open", "period-closed"])
 def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
+    BASE["now"] = timezone.localtime()
     provider = factories.ProviderFactory()
     if period_open:
         factories.DeclarationPeriodFactory(tier=provider.tier)

@@ -185,8 +185,9 @@ def test_a_crashed_run_resumes_after_its_last_committed_chunk(brand, owner):
     upload.refresh_from_db()
 
     class CrashAfterFirstChunk:
-        def __init__(self, context, counters):
-            self.inner = engine.default_applier(context, counters)
+        def __init__(self, context):
+            self.context = context
+            self.inner = engine.default_applier(context)
             self.chunks = 0
 
         def start(self):
@@ -198,7 +199,7 @@ def test_a_crashed_run_resumes_after_its_last_committed_chunk(brand, owner):
             self.chunks += 1
             self.inner.submit(chunk)
             self.inner.finish()  # make sure the first chunk is committed before the "crash"
-            self.inner = engine.default_applier(self.inner.context, self.inner.counters)
+            self.inner = engine.default_applier(self.context)
             self.inner.start()
 
         def finish(self):
