@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import os
 import random
 import resource
@@ -64,7 +63,7 @@ def ensure_database() -> None:
     check = subprocess.run(
         ["psql", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
          "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     if check.stdout.strip() != "1":
         subprocess.run(

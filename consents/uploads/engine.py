@@ -251,9 +251,8 @@ def _stream_rows(
                 cell(row, i_recipient), cell(row, i_type), cell(row, i_channel), cell(row, i_status),
                 cell(row, i_date), cell(row, i_source), cell(row, i_retailer),
             )
-        if not recipient or not recipient.strip():
-            if not any(c.strip() for c in row):
-                continue  # blank line (or only separators)
+        if (not recipient or not recipient.strip()) and not any(c.strip() for c in row):
+            continue  # blank line (or only separators)
         line = parsed.line_num
         chunk.rows += 1
         try:

@@ -268,7 +268,7 @@ def open_csv(stream: IO[bytes], *, size: int) -> CsvStream:
 class _OffsetReader:
     """A csv reader whose `line_num` counts from the start of the file."""
 
-    __slots__ = ("_reader", "_offset")
+    __slots__ = ("_offset", "_reader")
 
     def __init__(self, reader: Iterator[list[str]], offset: int) -> None:
         self._reader = reader

@@ -41,7 +41,7 @@ def test_valid_rows_become_consents_with_history_naming_the_uploader(brand, owne
         f"0532 123 45 67,BIREYSEL,MESAJ,ONAY,{d},HS_WEB",
         f"+90 (532) 123 45 67,BIREYSEL,ARAMA,ONAY,{d},HS_CAGRI_MERKEZI",
         f"Ali.Veli@Example.COM,BIREYSEL,EPOSTA,ONAY,{d},HS_EPOSTA",
-        f"5321112233,TACIR,MESAJ,ONAY,,",
+        "5321112233,TACIR,MESAJ,ONAY,,",
     ))
     assert upload.state == UploadState.DONE
     assert (upload.inserted, upload.updated, upload.unchanged, upload.refused) == (4, 0, 0, 0)
@@ -78,7 +78,7 @@ def test_status_changes_and_refusals_by_stored_state(brand, owner):
     upload = run(brand, owner, csv_text(
         f"05321234567,BIREYSEL,MESAJ,RET,{d},HS_WEB",  # change
         f"05321234568,BIREYSEL,MESAJ,RET,{older},HS_WEB",  # H178: not later than stored
-        f"05321234569,TACIR,MESAJ,RET,,HS_WEB",  # H462: TACIR update needs a date
+        "05321234569,TACIR,MESAJ,RET,,HS_WEB",  # H462: TACIR update needs a date
         f"05321234570,TACIR,MESAJ,RET,{d},",  # H463: TACIR update needs a source
         f"05329999999,BIREYSEL,MESAJ,RET,{d},HS_WEB",  # H175: first record RET
         f"05329999998,BIREYSEL,MESAJ,RET,{d},HS_KARAR",  # H408: HS_KARAR never first
@@ -138,7 +138,7 @@ def test_dry_run_reports_the_same_and_stores_nothing(brand, owner):
     assert list(Consent.objects.values_list("id", "status", "transaction_id")) == consents_before
     assert ConsentEvent.objects.count() == events_before
     applied = run(brand, owner, text)
-    summary = lambda u: (u.inserted, u.updated, u.unchanged, u.refused, u.refusals_by_code)  # noqa: E731
+    summary = lambda u: (u.inserted, u.updated, u.unchanged, u.refused, u.refusals_by_code)
     assert summary(dry) == summary(applied) == (1, 1, 0, 3, {"H194": 1, "H175": 1, "H122": 1})
     assert [(r["line"], r["code"]) for r in report_rows(dry)] == [(r["line"], r["code"]) for r in report_rows(applied)]
 
@@ -251,7 +251,7 @@ def test_report_lists_every_refused_row_with_both_languages_and_neutralised_valu
         f"05321234567,BIREYSEL,MESAJ,ONAY,{d},IYS_WEB",
         f"ali@example.com,BIREYSEL,MESAJ,ONAY,{d},HS_WEB",
         f"05321234567,KURUM,MESAJ,ONAY,{d},HS_WEB",
-        f"05321234567,BIREYSEL,MESAJ,ONAY,01.02.2024,HS_WEB",
+        "05321234567,BIREYSEL,MESAJ,ONAY,01.02.2024,HS_WEB",
     ))
     rows = report_rows(upload)
     assert [(r["line"], r["field"], r["code"]) for r in rows] == [

@@ -60,9 +60,9 @@ def test_windows_1254_detected_even_when_the_first_turkish_letter_comes_late() -
 
 def test_english_headers_with_comma_case_spaces_and_extra_columns() -> None:
     data = (
-        " RECIPIENT , Recipient Type ,TYPE,status,consent_date,Source,notes,retailer code\n"
-        "+905321234567,TACIR,ARAMA,RET,2024-01-02 10:00:00,HS_KARAR,free text,20000001\n"
-    ).encode()
+        b" RECIPIENT , Recipient Type ,TYPE,status,consent_date,Source,notes,retailer code\n"
+        b"+905321234567,TACIR,ARAMA,RET,2024-01-02 10:00:00,HS_KARAR,free text,20000001\n"
+    )
     parsed, rows = rows_of(data)
     assert parsed.layout.delimiter == ","
     assert parsed.layout.columns == {
@@ -74,14 +74,14 @@ def test_english_headers_with_comma_case_spaces_and_extra_columns() -> None:
 
 def test_blank_lines_leading_blank_lines_and_excel_separator_hint() -> None:
     data = (
-        "\n\nsep=;\n"
-        "recipient;recipientType;type;status;consentDate;source\n"
-        "\n"
-        "0532 123 45 67 ;BIREYSEL ;MESAJ;ONAY ;2024-01-02 10:00:00 ;HS_WEB   \n"
-        "   \n"
-        ";;;;;\n"
-        "ali@example.com;BIREYSEL;EPOSTA;ONAY;2024-01-02 10:00:00;HS_WEB"  # no final newline
-    ).encode()
+        b"\n\nsep=;\n"
+        b"recipient;recipientType;type;status;consentDate;source\n"
+        b"\n"
+        b"0532 123 45 67 ;BIREYSEL ;MESAJ;ONAY ;2024-01-02 10:00:00 ;HS_WEB   \n"
+        b"   \n"
+        b";;;;;\n"
+        b"ali@example.com;BIREYSEL;EPOSTA;ONAY;2024-01-02 10:00:00;HS_WEB"  # no final newline
+    )
     parsed, rows = rows_of(data)
     assert parsed.layout.header_line == 4
     assert [line for line, _ in rows] == [6, 9]  # line numbers as the file shows them
