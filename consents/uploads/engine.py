@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import operator
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,8 @@ from .parsing import open_csv
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 50_000
+# Rows per chunk (one short transaction per chunk and connection); the environment may lower it.
+CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "50000"))
 VALUE_MAX = 300
 
 
