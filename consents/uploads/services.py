@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -89,6 +90,7 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
         upload = _claim(upload_id)
         if upload is None:
             return None
+        started = time.perf_counter()
         try:
             engine.run_upload(upload, chunk_rows=chunk_rows)
         except UploadFileError as error:
@@ -101,6 +103,7 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
                 "An unexpected error stopped the processing; committed parts are kept. Please try again.",
             )
             raise
+        applied = time.perf_counter()
         upload.refresh_from_db()
         write_report(upload)
         upload.state = UploadState.DONE
@@ -108,8 +111,13 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
         upload.bytes_processed = upload.size
         upload.rows_estimated = upload.rows_processed
         upload.save(update_fields=["report", "state", "finished_at", "bytes_processed", "rows_estimated"])
+        reported = time.perf_counter()
         if upload.inserted or upload.updated:
             _refresh_dashboard(upload.provider_id)
+        logger.info(
+            "upload %s done: rows applied in %.2fs, report in %.2fs, dashboard in %.2fs", upload_id,
+            applied - started, reported - applied, time.perf_counter() - reported,
+        )
         return upload
     finally:
         _unlock(upload_id)
