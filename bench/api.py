@@ -106,7 +106,7 @@ def _start_server(port: int, worker_class: str, threads: int) -> subprocess.Pope
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--workers", "1", "--worker-class", worker_class,
          "--threads", str(threads), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--backlog", "256",
-         "--log-level", "warning"],
+         "--log-level", "warning", *(["--config", os.environ["BENCH_GUNICORN_CONFIG"]] if os.environ.get("BENCH_GUNICORN_CONFIG") else [])],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 30
@@ -167,34 +167,115 @@ def _bench_batch(port: int, token: str, n_consents: int, repeats: int) -> tuple[
     return statistics.median(timings), recipients
 
 
-def _bench_single(port: int, token: str, n_consents: int, seconds: float, clients: int) -> float:
+def _raw_request(path: str, body: bytes, token: str) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def _read_response(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
+    """One HTTP/1.1 response off a keep-alive socket (Content-Length framed, as Django answers)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buffer += chunk
+    head_end = buffer.index(b"\r\n\r\n") + 4
+    head = bytes(buffer[:head_end])
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    while len(buffer) < head_end + length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buffer += chunk
+    body = bytes(buffer[head_end:head_end + length])
+    del buffer[:head_end + length]
+    return status, body
+
+
+def _bench_single(port: int, token: str, n_consents: int, seconds: float, clients: int, keep_alive: bool = True) -> float:
+    """Requests per second from `clients` threads, each on one keep-alive connection with pre-built requests
+    (so the client spends as little CPU as possible: the two cores are the server's)."""
     path = f"/api/sps/{IYS_CODE}/brands/{BRAND_CODE}/consents/status"
-    stop = time.monotonic() + seconds
+    rng = random.Random(5)
+    requests = [
+        _raw_request(path, json.dumps({"recipient": _phone(rng.randrange(n_consents)), "recipientType": "BIREYSEL",
+                                       "type": "MESAJ"}).encode(), token)
+        for _ in range(2000)
+    ]
     counts = [0] * clients
     errors: list[str] = []
+    start_line = threading.Barrier(clients + 1, timeout=30)
+    stop = [0.0]
 
     def run(k: int) -> None:
-        rng = random.Random(k)
-        while time.monotonic() < stop:
-            body = json.dumps({"recipient": _phone(rng.randrange(n_consents)), "recipientType": "BIREYSEL",
-                               "type": "MESAJ"}).encode()
-            status, data = _post(port, path, body, token)
-            if status != 200:
-                errors.append(data[:200].decode(errors="replace"))
-                return
-            counts[k] += 1
+        sock = None
+        try:
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(10)
+            buffer = bytearray()
+            i = k * 500
+            if keep_alive:
+                for _ in range(20):  # warm-up: caches of the worker, this connection
+                    sock.sendall(requests[i % 2000])
+                    _read_response(sock, buffer)
+                    i += 1
+            start_line.wait()
+            while time.monotonic() < stop[0]:
+                if not keep_alive:  # gunicorn's sync worker closes every connection after one response
+                    sock.close()
+                    sock = socket.create_connection(("127.0.0.1", port))
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    buffer.clear()
+                sock.sendall(requests[i % 2000])
+                status, body = _read_response(sock, buffer)
+                if status != 200:
+                    errors.append(body[:200].decode(errors="replace"))
+                    return
+                counts[k] += 1
+                i += 1
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(repr(exc))
+            start_line.abort()
+        finally:
+            if sock is not None:
+                sock.close()
 
-    for k in range(clients):  # warm-up of the worker's caches
-        _post(port, path, json.dumps({"recipient": _phone(k), "recipientType": "BIREYSEL", "type": "MESAJ"}).encode(), token)
-    started = time.monotonic()
     threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
+    stop[0] = time.monotonic() + 3600
+    try:
+        start_line.wait()
+    except threading.BrokenBarrierError:
+        raise RuntimeError(f"a client failed: {errors}") from None
+    started = time.monotonic()
+    stop[0] = started + seconds
     for t in threads:
         t.join()
     if errors:
         raise RuntimeError(errors[0])
     return sum(counts) / (time.monotonic() - started)
+
+
+def _cpu_seconds(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's worker processes (children of the master)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _sql_baseline(brand_id: int, recipients: list[str], n_consents: int, repeats: int, seconds: float) -> tuple[float, float]:
@@ -250,7 +331,11 @@ def main() -> None:
     server = _start_server(port, args.worker_class, args.threads)
     try:
         batch_ms, recipients = _bench_batch(port, token, args.consents, args.batch_requests)
-        single_per_s = _bench_single(port, token, args.consents, args.single_seconds, args.clients)
+        worker_cpu = _cpu_seconds(server.pid)
+        single_started = time.monotonic()
+        single_per_s = _bench_single(port, token, args.consents, args.single_seconds, args.clients,
+                                     keep_alive=args.worker_class != "sync")
+        worker_busy = (_cpu_seconds(server.pid) - worker_cpu) / (time.monotonic() - single_started)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -261,6 +346,8 @@ def main() -> None:
     print(f"single status over HTTP: {single_per_s:,.0f}/s with {args.clients} keep-alive clients "
           f"(1 {args.worker_class} worker process, {args.threads} threads); "
           f"prepared SQL point lookups {sql_point_per_s:,.0f}/s (x{single_per_s / sql_point_per_s:.2f}); target >= 1,000/s")
+    print(f"the worker process was busy {worker_busy:.0%} of one core: {worker_busy * 1000 / single_per_s:.2f} ms "
+          f"of CPU per single request")
     print(f"RESULT batch1000_ms={batch_ms:.1f} single_per_s={single_per_s:.0f} batch_vs_sql={batch_ms / sql_batch_ms:.1f}")
 
 

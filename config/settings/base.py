@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "consents.api.middleware.ApiFastLane",  # /api/: bearer tokens, no session/CSRF/language (consents/api)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.TurkishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -48,17 +48,24 @@ def _redis() -> Any | None:
     return client
 
 
-# INCR every window key, setting its expiry on first use: one command, one reply, whatever the limits.
+# Add each key's increment, setting its expiry on first use: one command, one reply, whatever the limits.
 _INCR_SCRIPT = """
-local counts = {}
+local totals = {}
 for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('EXPIRE', key, ARGV[i]) end
-  counts[i] = n
+  local n = redis.call('INCRBY', key, ARGV[2 * i - 1])
+  if n == tonumber(ARGV[2 * i - 1]) then redis.call('EXPIRE', key, ARGV[2 * i]) end
+  totals[i] = n
 end
-return counts
+return totals
 """
 _scripts: dict[int, Any] = {}
+# Far from a limit, a process counts locally and adds its counts to Redis every SYNC_EVERY seconds (so the
+# hot path mostly skips the round trip); from half the limit on, every request is counted in Redis at once,
+# so the limit itself is exact. Other processes' unsynced counts are at most SYNC_EVERY old.
+SYNC_EVERY = 0.05
+_unsynced: dict[str, tuple[int, int]] = {}  # window key -> (increments not yet in Redis, ttl)
+_known: dict[str, int] = {}  # window key -> last total read from Redis
+_last_sync = [0.0]
 
 
 def hit(limits: list[Limit]) -> int | None:
@@ -68,19 +75,7 @@ def hit(limits: list[Limit]) -> int | None:
     now = _now()
     client = _redis()
     if client is not None:
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_INCR_SCRIPT)
-        keys = [lim.key(now) for lim in limits]
-        args = [lim.window + 1 for lim in limits]
-        pending = _take_pending(force=False)
-        if pending:
-            pipe = client.pipeline(transaction=False)
-            script(keys=keys, args=args, client=pipe)
-            _queue_log(pipe, pending)
-            counts = pipe.execute()[0]
-        else:
-            counts = script(keys=keys, args=args)
+        counts = _count_in_redis(client, limits, now)
     else:
         counts = []
         for lim in limits:
@@ -97,10 +92,48 @@ def hit(limits: list[Limit]) -> int | None:
     return wait or None
 
 
+def _count_in_redis(client: Any, limits: list[Limit], now: float) -> list[int]:
+    keys = [lim.key(now) for lim in limits]
+    with _lock:
+        for key, lim in zip(keys, limits):
+            pending, _ = _unsynced.get(key, (0, 0))
+            _unsynced[key] = (pending + 1, lim.window + 1)
+        estimates = [_known.get(key, 0) + _unsynced[key][0] for key in keys]
+        near_limit = any(2 * est >= lim.limit for est, lim in zip(estimates, limits))
+        if not near_limit and time.monotonic() - _last_sync[0] < SYNC_EVERY:
+            return estimates
+        batch = dict(_unsynced)
+        _unsynced.clear()
+        _last_sync[0] = time.monotonic()
+        if len(_known) > 10_000:
+            _known.clear()
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_INCR_SCRIPT)
+    batch_keys = list(batch)
+    args: list[int] = []
+    for key in batch_keys:
+        args.extend(batch[key])
+    pending = _take_pending(force=False)
+    if pending:
+        pipe = client.pipeline(transaction=False)
+        script(keys=batch_keys, args=args, client=pipe)
+        _queue_log(pipe, pending)
+        totals = pipe.execute()[0]
+    else:
+        totals = script(keys=batch_keys, args=args)
+    with _lock:
+        for key, total in zip(batch_keys, totals):
+            _known[key] = int(total)
+        return [_known.get(key, 0) + _unsynced.get(key, (0, 0))[0] for key in keys]
+
+
 def peek(lim: Limit) -> int:
     key = lim.key(_now())
     value = cache.get(key) if _redis() is None else _redis().get(key)
-    return int(value or 0)
+    with _lock:
+        unsynced = _unsynced.get(key, (0, 0))[0]
+    return int(value or 0) + unsynced
 
 
 # Activity entries wait here for the next rate-limit round trip of this process when requests come

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 from django.test import Client
@@ -129,3 +130,15 @@ def test_malformed_json_is_400_h014(api, base):
     # More form fields than Django accepts is the client's fault too: 400, never 500.
     r = Client().post("/api/oauth2/token", data={f"f{i}": "x" for i in range(1200)})
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H014"
+
+
+def test_counts_far_from_the_limit_reach_redis_in_batches_and_stay_exact_near_it(monkeypatch):
+    monkeypatch.setattr(ratelimit, "_now", lambda: 1_900_000_000.5)
+    lim = ratelimit.Limit("token", "batching-test", 1000, 1)
+    for _ in range(10):
+        assert ratelimit.hit([lim]) is None
+    time.sleep(ratelimit.SYNC_EVERY + 0.01)
+    assert ratelimit.hit([lim]) is None
+    assert int(ratelimit._redis().get(lim.key(1_900_000_000.5))) == 11  # nothing lost on the way
+    tight = ratelimit.Limit("token", "exact-test", 4, 1)
+    assert [ratelimit.hit([tight]) for _ in range(5)] == [None, None, None, None, 1]
