@@ -164,6 +164,8 @@ class LineReader:
                 # Valid UTF-8 was seen before: keep it, mark the broken bytes (rows then fail their rules).
                 self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
             else:
+                # Bytes the UTF-8 decoder held back at the end of the previous block belong to this one.
+                block = self._decoder.getstate()[0] + block
                 self.encoding = "cp1254"
                 self._decoder = codecs.getincrementaldecoder("cp1254")("replace")
             self._settled = True

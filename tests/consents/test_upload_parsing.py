@@ -143,3 +143,14 @@ def test_file_over_the_size_limit_is_refused_before_reading(settings) -> None:
     error = refusal(data)
     assert error.code == "too_large"
     assert "Dosya çok büyük" in error.message_tr and "too large" in error.message_en
+
+
+def test_windows_1254_letter_split_across_read_blocks_is_kept() -> None:
+    from consents.uploads.parsing import BLOCK_SIZE, SAMPLE_SIZE
+
+    header = "recipient,recipientType,type,status,consentDate,source\n"
+    filler = "x" * (SAMPLE_SIZE - len(header) - 1)  # the 'ç' is the last byte of the first block read
+    data = (header + filler + "ç\nÇAĞRI,BIREYSEL,MESAJ,ONAY,,\n").encode("cp1254")
+    assert data[SAMPLE_SIZE - 1] == "ç".encode("cp1254")[0] and BLOCK_SIZE > 0
+    parsed, rows = rows_of(data)
+    assert rows[0][1][0].endswith("ç") and rows[1][1][0] == "ÇAĞRI"
