@@ -254,7 +254,9 @@ class PostgresApplier:
     def __init__(self, context: UploadContext) -> None:
         self.context = context
         self.upload: Upload = context.upload
-        rows = shard_rows(self.upload, shard_count())
+        # A resumed upload keeps the split it started with, or rows would change connection.
+        started_with = UploadShard.objects.filter(upload=self.upload).count()
+        rows = shard_rows(self.upload, started_with or shard_count())
         self.shards = [ShardApplier(context, row) for row in rows]
 
     def start(self) -> None:
