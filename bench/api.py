@@ -4,12 +4,15 @@
 
 Uses a dedicated database (ileti_bench_api: dropped, created, migrated, consents seeded with COPY) unless
 BENCH_DATABASE_URL says otherwise, and Redis db 6 unless BENCH_REDIS_URL does. It starts gunicorn with ONE
-worker process (gthread, 4 threads, keep-alive; --worker-class sync for the classic worker) on 127.0.0.1 (production settings, rate limits lifted) and, as an intermediary's API user:
+worker process on 127.0.0.1 (production settings, rate limits lifted but still counted; gthread with 4
+threads and keep-alive; `--worker-class sync --threads 1` for the classic worker) and, as an intermediary's
+API user (token check, rate limits, authorisation and activity log all on the path):
 - times POST /api/sps/{iysCode}/brands/{brandCode}/consents/BIREYSEL/status/MESAJ with 1,000 recipients
   (median wall time at the client: an upper bound of the server time), next to the same lookup in one SQL
   query (= ANY of 1,000 addresses) from this process;
-- counts single POST .../consents/status requests per second from a few client threads against that one
-  worker, next to prepared point lookups per second in SQL.
+- counts single POST .../consents/status requests per second from a few client threads (pre-built requests
+  on keep-alive sockets, so the client leaves the CPU to the server) against that one worker, next to
+  prepared point lookups per second in SQL, and reports the worker's CPU time per request.
 Last line: RESULT batch1000_ms=<ms> single_per_s=<n> batch_vs_sql=<x>
 """
 from __future__ import annotations

@@ -142,3 +142,12 @@ def test_counts_far_from_the_limit_reach_redis_in_batches_and_stay_exact_near_it
     assert int(ratelimit._redis().get(lim.key(1_900_000_000.5))) == 11  # nothing lost on the way
     tight = ratelimit.Limit("token", "exact-test", 4, 1)
     assert [ratelimit.hit([tight]) for _ in range(5)] == [None, None, None, None, 1]
+
+
+def test_api_requests_skip_session_cookies_and_still_check_the_host(api, base, settings):
+    r = api.post(base + "/consents/status", {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"})
+    assert r.status_code == 404 and not r.cookies and r["Content-Length"] == str(len(r.content))
+    assert "Content-Language" not in r  # İYS's Turkish wording, whatever the visitor's language
+    r = api.client.post("/api" + base + "/consents/status", data="{}", content_type="application/json",
+                        HTTP_HOST="evil.example.com", HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    assert r.status_code == 400
