@@ -164,3 +164,4 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
 from .admin_uploads import *  # noqa: E402,F401,F403
 from .admin_periods import *  # noqa: E402,F401,F403
 from .admin_api import *  # noqa: E402,F401,F403
+from .admin_logs import *  # noqa: E402,F401,F403
