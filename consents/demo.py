@@ -104,6 +104,10 @@ def build(ctx: DemoContext) -> list[str]:
     # Insert history in time order, as it would have accumulated: feeds page by id.
     events.sort(key=lambda e: e.created_at)
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
+    from .services import provider_refresh_tier
+
+    for provider in ctx.objects["providers"]:
+        provider_refresh_tier(provider=provider)  # pinned tiers stay; counts show on the dashboard
     ctx.objects.update(consents_count=len(stored), demo_phone=DEMO_PHONE, demo_email=DEMO_EMAIL, current_period=current)
     return [f"{len(stored)} consents and {len(events)} history rows; a declaration period under citizen review until {current.review_until}."]
 
