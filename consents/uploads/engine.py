@@ -175,6 +175,22 @@ _PERMANENT_OFFSET_FROM = dt.datetime(2016, 9, 8)
 _TR_FIXED = dt.timezone(dt.timedelta(hours=3))
 
 
+def _cells_getter(columns: tuple[int, ...]) -> Callable[[list[str]], Any]:
+    """The cells of the canonical columns of a complete row; None for a column the file lacks."""
+    if all(index >= 0 for index in columns):
+        return operator.itemgetter(*columns)
+    present = operator.itemgetter(*[index for index in columns if index >= 0])
+    missing = [position for position, index in enumerate(columns) if index < 0]
+
+    def take(row: list[str]) -> list[str | None]:
+        values: list[str | None] = list(present(row))
+        for position in missing:
+            values.insert(position, None)
+        return values
+
+    return take
+
+
 def _date_value(raw: str | None) -> Any:
     """Hand check_movement a datetime when the text is plainly ISO (the common case; C-fast).
 
@@ -242,11 +258,11 @@ def _stream_rows(
 
     width = max(columns) + 1
     # One C call fetches every cell of a complete row; short rows take the careful path.
-    take = operator.itemgetter(i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer)
+    take = _cells_getter(columns)
     chunk = Chunk(0, 0, 0)
     valid_append = chunk.valid.append
     for row in parsed.reader:
-        if len(row) >= width and i_date >= 0 and i_source >= 0 and i_retailer >= 0:
+        if len(row) >= width:
             recipient, rtype, channel, status, date_text, source, code_text = take(row)
         else:
             recipient, rtype, channel, status, date_text, source, code_text = (
