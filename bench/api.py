@@ -15,6 +15,7 @@ API user (token check, rate limits, authorisation and activity log all on the pa
   prepared point lookups per second in SQL, and reports the worker's CPU time per request.
 Last line: RESULT batch1000_ms=<ms> single_per_s=<n> batch_vs_sql=<x>
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,9 +90,20 @@ def _seed(n: int) -> tuple[str, int]:
         ) as copy:
             for i in range(n):
                 status = "RET" if i % 10 == 0 else "ONAY"
-                copy.write_row((brand.pk, _phone(i), "BIREYSEL", "MESAJ", status, "HS_WEB",
-                                "2025-01-02 10:00:00+03", "2025-01-02 12:00:00+03", "2025-01-02 12:00:00+03",
-                                f"{i:032x}"))
+                copy.write_row(
+                    (
+                        brand.pk,
+                        _phone(i),
+                        "BIREYSEL",
+                        "MESAJ",
+                        status,
+                        "HS_WEB",
+                        "2025-01-02 10:00:00+03",
+                        "2025-01-02 12:00:00+03",
+                        "2025-01-02 12:00:00+03",
+                        f"{i:032x}",
+                    )
+                )
         cur.execute("ANALYZE consents_consent")
     raw.commit()
     print(f"seeded {n:,} consents by COPY in {time.perf_counter() - started:.1f} s")
@@ -107,10 +119,31 @@ def _free_port() -> int:
 def _start_server(port: int, worker_class: str, threads: int) -> subprocess.Popen:
     env = dict(os.environ, **SERVER_ENV)
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--workers", "1", "--worker-class", worker_class,
-         "--threads", str(threads), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--backlog", "256",
-         "--log-level", "warning", *(["--config", os.environ["BENCH_GUNICORN_CONFIG"]] if os.environ.get("BENCH_GUNICORN_CONFIG") else [])],
-        cwd=ROOT, env=env,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            "--workers",
+            "1",
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "5",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+            *(
+                ["--config", os.environ["BENCH_GUNICORN_CONFIG"]]
+                if os.environ.get("BENCH_GUNICORN_CONFIG")
+                else []
+            ),
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -135,8 +168,12 @@ def _post(port: int, path: str, body: bytes, token: str) -> tuple[int, bytes]:
         if conn is None:
             conn = _local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn.request("POST", path, body=body,
-                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            conn.request(
+                "POST",
+                path,
+                body=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             response = conn.getresponse()
             data = response.read()
             if response.will_close:
@@ -196,19 +233,26 @@ def _read_response(sock: socket.socket, buffer: bytearray) -> tuple[int, bytes]:
         if not chunk:
             raise ConnectionError("server closed the connection")
         buffer += chunk
-    body = bytes(buffer[head_end:head_end + length])
-    del buffer[:head_end + length]
+    body = bytes(buffer[head_end : head_end + length])
+    del buffer[: head_end + length]
     return status, body
 
 
-def _bench_single(port: int, token: str, n_consents: int, seconds: float, clients: int, keep_alive: bool = True) -> float:
+def _bench_single(
+    port: int, token: str, n_consents: int, seconds: float, clients: int, keep_alive: bool = True
+) -> float:
     """Requests per second from `clients` threads, each on one keep-alive connection with pre-built requests
     (so the client spends as little CPU as possible: the two cores are the server's)."""
     path = f"/api/sps/{IYS_CODE}/brands/{BRAND_CODE}/consents/status"
     rng = random.Random(5)
     requests = [
-        _raw_request(path, json.dumps({"recipient": _phone(rng.randrange(n_consents)), "recipientType": "BIREYSEL",
-                                       "type": "MESAJ"}).encode(), token)
+        _raw_request(
+            path,
+            json.dumps(
+                {"recipient": _phone(rng.randrange(n_consents)), "recipientType": "BIREYSEL", "type": "MESAJ"}
+            ).encode(),
+            token,
+        )
         for _ in range(2000)
     ]
     counts = [0] * clients
@@ -281,20 +325,26 @@ def _cpu_seconds(master_pid: int) -> float:
     return total
 
 
-def _sql_baseline(brand_id: int, recipients: list[str], n_consents: int, repeats: int, seconds: float) -> tuple[float, float]:
+def _sql_baseline(
+    brand_id: int, recipients: list[str], n_consents: int, repeats: int, seconds: float
+) -> tuple[float, float]:
     import psycopg
 
     with psycopg.connect(DB_URL) as conn:
-        batch_sql = ("SELECT recipient, status, review_until, finalized_at FROM consents_consent "
-                     "WHERE brand_id = %s AND recipient_type = 'BIREYSEL' AND channel = 'MESAJ' AND recipient = ANY(%s)")
+        batch_sql = (
+            "SELECT recipient, status, review_until, finalized_at FROM consents_consent "
+            "WHERE brand_id = %s AND recipient_type = 'BIREYSEL' AND channel = 'MESAJ' AND recipient = ANY(%s)"
+        )
         timings = []
         for r in range(repeats + 5):
             started = time.perf_counter()
             conn.execute(batch_sql, (brand_id, recipients)).fetchall()
             if r >= 5:
                 timings.append((time.perf_counter() - started) * 1000)
-        point_sql = ("SELECT status, review_until, finalized_at FROM consents_consent "
-                     "WHERE brand_id = %s AND recipient = %s AND recipient_type = 'BIREYSEL' AND channel = 'MESAJ'")
+        point_sql = (
+            "SELECT status, review_until, finalized_at FROM consents_consent "
+            "WHERE brand_id = %s AND recipient = %s AND recipient_type = 'BIREYSEL' AND channel = 'MESAJ'"
+        )
         rng = random.Random(3)
         count, stop = 0, time.monotonic() + seconds
         started = time.monotonic()
@@ -312,7 +362,9 @@ def main() -> None:
     parser.add_argument("--batch-requests", type=int, default=200)
     parser.add_argument("--single-seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class of the ONE worker process")
+    parser.add_argument(
+        "--worker-class", default="gthread", help="gunicorn worker class of the ONE worker process"
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads of that process (gthread)")
     args = parser.parse_args()
 
@@ -336,22 +388,37 @@ def main() -> None:
         batch_ms, recipients = _bench_batch(port, token, args.consents, args.batch_requests)
         worker_cpu = _cpu_seconds(server.pid)
         single_started = time.monotonic()
-        single_per_s = _bench_single(port, token, args.consents, args.single_seconds, args.clients,
-                                     keep_alive=args.worker_class != "sync")
+        single_per_s = _bench_single(
+            port,
+            token,
+            args.consents,
+            args.single_seconds,
+            args.clients,
+            keep_alive=args.worker_class != "sync",
+        )
         worker_busy = (_cpu_seconds(server.pid) - worker_cpu) / (time.monotonic() - single_started)
     finally:
         server.terminate()
         server.wait(timeout=20)
-    sql_batch_ms, sql_point_per_s = _sql_baseline(brand_id, recipients, args.consents, args.batch_requests,
-                                                  args.single_seconds)
-    print(f"1,000-recipient status over HTTP (gunicorn, 1 worker): median {batch_ms:.2f} ms; "
-          f"the same lookup in SQL {sql_batch_ms:.2f} ms (x{batch_ms / sql_batch_ms:.1f}); target <= 25 ms")
-    print(f"single status over HTTP: {single_per_s:,.0f}/s with {args.clients} keep-alive clients "
-          f"(1 {args.worker_class} worker process, {args.threads} threads); "
-          f"prepared SQL point lookups {sql_point_per_s:,.0f}/s (x{single_per_s / sql_point_per_s:.2f}); target >= 1,000/s")
-    print(f"the worker process was busy {worker_busy:.0%} of one core: {worker_busy * 1000 / single_per_s:.2f} ms "
-          f"of CPU per single request")
-    print(f"RESULT batch1000_ms={batch_ms:.1f} single_per_s={single_per_s:.0f} batch_vs_sql={batch_ms / sql_batch_ms:.1f}")
+    sql_batch_ms, sql_point_per_s = _sql_baseline(
+        brand_id, recipients, args.consents, args.batch_requests, args.single_seconds
+    )
+    print(
+        f"1,000-recipient status over HTTP (gunicorn, 1 worker): median {batch_ms:.2f} ms; "
+        f"the same lookup in SQL {sql_batch_ms:.2f} ms (x{batch_ms / sql_batch_ms:.1f}); target <= 25 ms"
+    )
+    print(
+        f"single status over HTTP: {single_per_s:,.0f}/s with {args.clients} keep-alive clients "
+        f"(1 {args.worker_class} worker process, {args.threads} threads); "
+        f"prepared SQL point lookups {sql_point_per_s:,.0f}/s (x{single_per_s / sql_point_per_s:.2f}); target >= 1,000/s"
+    )
+    print(
+        f"the worker process was busy {worker_busy:.0%} of one core: {worker_busy * 1000 / single_per_s:.2f} ms "
+        f"of CPU per single request"
+    )
+    print(
+        f"RESULT batch1000_ms={batch_ms:.1f} single_per_s={single_per_s:.0f} batch_vs_sql={batch_ms / sql_batch_ms:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Admin of the integration API: API users, tokens (hashes only), batches, push registrations and deliveries."""
+"""Admin of the integration API: API users, tokens (hashes only), batches, push registrations, deliveries."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -20,7 +21,16 @@ class _ReadOnly:
 
 @admin.register(ApiUser)
 class ApiUserAdmin(admin.ModelAdmin):
-    list_display = ("username", "kind", "provider", "retailer", "intermediary", "is_active", "last_login_at", "created_at")
+    list_display = (
+        "username",
+        "kind",
+        "provider",
+        "retailer",
+        "intermediary",
+        "is_active",
+        "last_login_at",
+        "created_at",
+    )
     list_filter = ("kind", "is_active")
     search_fields = ("username", "label", "provider__name", "=provider__iys_code", "intermediary__name")
     raw_id_fields = ("provider", "retailer", "intermediary", "created_by")
@@ -58,7 +68,16 @@ class ApiBatchItemInline(admin.TabularInline):
 
 @admin.register(ApiBatchRequest)
 class ApiBatchRequestAdmin(_ReadOnly, admin.ModelAdmin):
-    list_display = ("request_id", "version", "brand", "api_user", "item_count", "state", "created_at", "finished_at")
+    list_display = (
+        "request_id",
+        "version",
+        "brand",
+        "api_user",
+        "item_count",
+        "state",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "version")
     search_fields = ("=request_id", "api_user__username", "=brand__brand_code")
     raw_id_fields = ("brand", "api_user")
@@ -76,6 +95,15 @@ class PushRegistrationAdmin(_ReadOnly, admin.ModelAdmin):
 
 @admin.register(PushDelivery)
 class PushDeliveryAdmin(_ReadOnly, admin.ModelAdmin):
-    list_display = ("registration", "event_id", "state", "attempts", "last_status_code", "last_error", "created_at", "delivered_at")
+    list_display = (
+        "registration",
+        "event_id",
+        "state",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "delivered_at",
+    )
     list_filter = ("state",)
     raw_id_fields = ("registration", "event")

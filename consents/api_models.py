@@ -4,6 +4,7 @@ idempotency records of the /v2 twins, and push registrations with their deliveri
 Secrets never live here in clear text except the push endpoint's basic-auth password, which we must
 send back to the provider's server (and which doubles as its HMAC signing key); it is never logged.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -29,7 +30,9 @@ class ApiUser(models.Model):
     for the brands and channels that authorised their intermediary.
     """
 
-    kind = models.CharField(_("tür"), max_length=12, choices=ApiUserKind.choices, default=ApiUserKind.PROVIDER)
+    kind = models.CharField(
+        _("tür"), max_length=12, choices=ApiUserKind.choices, default=ApiUserKind.PROVIDER
+    )
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
     )
@@ -57,9 +60,24 @@ class ApiUser(models.Model):
             models.CheckConstraint(condition=Q(kind__in=ApiUserKind.values), name="apiuser_kind_valid"),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="PROVIDER", provider__isnull=False, retailer__isnull=True, intermediary__isnull=True)
-                    | Q(kind="RETAILER", provider__isnull=False, retailer__isnull=False, intermediary__isnull=True)
-                    | Q(kind="INTERMEDIARY", provider__isnull=True, retailer__isnull=True, intermediary__isnull=False)
+                    Q(
+                        kind="PROVIDER",
+                        provider__isnull=False,
+                        retailer__isnull=True,
+                        intermediary__isnull=True,
+                    )
+                    | Q(
+                        kind="RETAILER",
+                        provider__isnull=False,
+                        retailer__isnull=False,
+                        intermediary__isnull=True,
+                    )
+                    | Q(
+                        kind="INTERMEDIARY",
+                        provider__isnull=True,
+                        retailer__isnull=True,
+                        intermediary__isnull=False,
+                    )
                 ),
                 name="apiuser_owner_matches_kind",
             ),
@@ -100,10 +118,16 @@ class ApiToken(models.Model):
         verbose_name = _("API jetonu")
         verbose_name_plural = _("API jetonları")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=ApiTokenKind.values), name="apitoken_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ApiTokenKind.values), name="apitoken_kind_valid")
+        ]
         indexes = [
             # Revoking every live token of a user, and the portal's "active tokens" count.
-            models.Index(fields=["api_user", "expires_at"], condition=Q(revoked_at__isnull=True), name="apitoken_live_idx"),
+            models.Index(
+                fields=["api_user", "expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="apitoken_live_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,11 +192,15 @@ class ApiBatchItem(models.Model):
         ordering = ["batch_id", "index"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "index"], name="apibatchitem_one_per_index"),
-            models.CheckConstraint(condition=Q(status__in=BatchItemStatus.values), name="apibatchitem_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=BatchItemStatus.values), name="apibatchitem_status_valid"
+            ),
         ]
         indexes = [
             # /v2 looks up which request recorded the consent's current transaction.
-            models.Index(fields=["transaction_id"], condition=~Q(transaction_id=""), name="apibatchitem_by_tx_idx"),
+            models.Index(
+                fields=["transaction_id"], condition=~Q(transaction_id=""), name="apibatchitem_by_tx_idx"
+            ),
         ]
 
 
@@ -207,7 +235,9 @@ class PushRegistration(models.Model):
     state = models.CharField(max_length=8, choices=PushState.choices, default=PushState.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     state_changed_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(ApiUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        ApiUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("push bağlantısı")
@@ -215,13 +245,17 @@ class PushRegistration(models.Model):
         ordering = ["brand_id", "channel", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["brand", "channel", "url"], condition=Q(state="ACTIVE"), name="push_one_active_per_url"
+                fields=["brand", "channel", "url"],
+                condition=Q(state="ACTIVE"),
+                name="push_one_active_per_url",
             ),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="push_channel_valid"),
             models.CheckConstraint(condition=Q(state__in=PushState.values), name="push_state_valid"),
         ]
         indexes = [
-            models.Index(fields=["brand", "channel"], condition=Q(state="ACTIVE"), name="push_active_of_brand_idx")
+            models.Index(
+                fields=["brand", "channel"], condition=Q(state="ACTIVE"), name="push_active_of_brand_idx"
+            )
         ]
 
     def __str__(self) -> str:
@@ -253,10 +287,14 @@ class PushDelivery(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["registration", "event"], name="push_delivery_once_per_event"),
-            models.CheckConstraint(condition=Q(state__in=DeliveryState.values), name="push_delivery_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values), name="push_delivery_state_valid"
+            ),
         ]
         indexes = [
-            models.Index(fields=["state", "created_at"], condition=Q(state="PENDING"), name="push_pending_idx"),
+            models.Index(
+                fields=["state", "created_at"], condition=Q(state="PENDING"), name="push_pending_idx"
+            ),
         ]
 
 
@@ -271,7 +309,9 @@ def _queue_push_for_citizen_movement(sender: type, instance: object, created: bo
 
     def enqueue() -> None:
         # Most brands register no push endpoint: skip the broker round trip for them.
-        if PushRegistration.objects.filter(brand_id=brand_id, channel=channel, state=PushState.ACTIVE).exists():
+        if PushRegistration.objects.filter(
+            brand_id=brand_id, channel=channel, state=PushState.ACTIVE
+        ).exists():
             from .tasks_api import push_event
 
             push_event.delay(event_id)

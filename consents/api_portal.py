@@ -1,4 +1,5 @@
 """Business portal: the provider's API users (create, switch off) and their recent API activity."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,11 +24,20 @@ from .api_models import ApiUser
 
 class ApiUserForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("Kullanıcı adı"), max_length=150)
-    label = forms.CharField(label=gettext_lazy("Açıklama"), max_length=255, required=False,
-                            help_text=gettext_lazy("Örn. hangi sistemin kullandığı."))
+    label = forms.CharField(
+        label=gettext_lazy("Açıklama"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy("Örn. hangi sistemin kullandığı."),
+    )
     retailer = forms.TypedChoiceField(
-        label=gettext_lazy("Kimin adına"), coerce=int, required=False, empty_value=None,
-        help_text=gettext_lazy("Bir bayi seçerseniz kullanıcı yalnızca o bayinin markasında, bayi olarak işlem yapar."),
+        label=gettext_lazy("Kimin adına"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=gettext_lazy(
+            "Bir bayi seçerseniz kullanıcı yalnızca o bayinin markasında, bayi olarak işlem yapar."
+        ),
     )
 
     def __init__(self, *args: object, retailers: list[Retailer], **kwargs: object) -> None:
@@ -38,7 +48,11 @@ class ApiUserForm(forms.Form):
 
 
 def _own_retailers(request: HttpRequest) -> list[Retailer]:
-    return list(Retailer.objects.filter(brand__in=own_brands(request.provider)).select_related("brand").order_by("name"))
+    return list(
+        Retailer.objects.filter(brand__in=own_brands(request.provider))
+        .select_related("brand")
+        .order_by("name")
+    )
 
 
 @provider_required("can_manage_api_keys")
@@ -50,25 +64,41 @@ def api_users(request: HttpRequest) -> HttpResponse:
         retailer = next((r for r in retailers if r.pk == form.cleaned_data["retailer"]), None)
         password = generate_password()
         try:
-            user = api_user_create(username=form.cleaned_data["username"], password=password, provider=request.provider,
-                                   retailer=retailer, label=form.cleaned_data["label"], created_by=request.user)
+            user = api_user_create(
+                username=form.cleaned_data["username"],
+                password=password,
+                provider=request.provider,
+                retailer=retailer,
+                label=form.cleaned_data["label"],
+                created_by=request.user,
+            )
         except ApiUserError as err:
             form.add_error("username", str(err))
         else:
             # Shown once: only its hash is stored.
             created_password = (user.username, password)
             form = ApiUserForm(retailers=retailers)
-    users = list(ApiUser.objects.filter(provider=request.provider).select_related("retailer").order_by("username"))
+    users = list(
+        ApiUser.objects.filter(provider=request.provider).select_related("retailer").order_by("username")
+    )
     activity = recent_activity([u.pk for u in users], limit=50)
     names = {u.pk: u.username for u in users}
     for entry in activity:
         entry["username"] = names.get(entry["api_user_id"], "?")
         entry["when"] = dt.datetime.fromtimestamp(entry.get("at", 0), tz=dt.timezone.utc)
-    return render(request, "portal/api/users.html", {
-        "form": form, "users": users, "activity": activity, "created_password": created_password,
-        "brands": own_brands(request.provider).order_by("-is_master", "name"),
-        "api_base": request.build_absolute_uri("/api"), "now": timezone.now(),
-    })
+    return render(
+        request,
+        "portal/api/users.html",
+        {
+            "form": form,
+            "users": users,
+            "activity": activity,
+            "created_password": created_password,
+            "brands": own_brands(request.provider).order_by("-is_master", "name"),
+            "api_base": request.build_absolute_uri("/api"),
+            "now": timezone.now(),
+        },
+    )
 
 
 @require_POST

@@ -1,4 +1,5 @@
-"""Celery tasks of the integration API: batch processing and push delivery. Tasks take ids and are idempotent."""
+"""Celery tasks of the integration API: batches and push delivery. They take ids and are idempotent."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,9 +42,15 @@ def event_payload(event: ConsentEvent, iys_code: int, brand_code: int) -> dict:
     return {
         "list": [
             {
-                "iysCode": iys_code, "brandCode": brand_code, "consentDate": _fmt(event.consent_date),
-                "creationDate": _fmt(event.created_at), "source": event.source, "recipient": event.recipient,
-                "recipientType": event.recipient_type, "status": event.status, "type": event.channel,
+                "iysCode": iys_code,
+                "brandCode": brand_code,
+                "consentDate": _fmt(event.consent_date),
+                "creationDate": _fmt(event.created_at),
+                "source": event.source,
+                "recipient": event.recipient,
+                "recipientType": event.recipient_type,
+                "status": event.status,
+                "type": event.channel,
                 "transactionId": event.transaction_id,
             }
         ]
@@ -56,7 +63,9 @@ def push_event(event_id: int) -> None:
     event = ConsentEvent.objects.filter(pk=event_id).first()
     if event is None or not (event.source or "").startswith("IYS_"):
         return
-    registrations = PushRegistration.objects.filter(brand_id=event.brand_id, channel=event.channel, state=PushState.ACTIVE)
+    registrations = PushRegistration.objects.filter(
+        brand_id=event.brand_id, channel=event.channel, state=PushState.ACTIVE
+    )
     for registration in registrations:
         try:
             with transaction.atomic():
@@ -88,7 +97,9 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
         return "skip"
     registration = delivery.registration
     if registration.state != PushState.ACTIVE:
-        PushDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, last_error="unregistered")
+        PushDelivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED, last_error="unregistered"
+        )
         return "unregistered"
     brand = registration.brand
     body = json.dumps(
@@ -104,8 +115,12 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
     status_code, error = None, ""
     try:
         response = httpx.post(
-            registration.url, content=body, headers=headers, auth=(registration.username, registration.password),
-            timeout=PUSH_TIMEOUT_SECONDS, follow_redirects=False,
+            registration.url,
+            content=body,
+            headers=headers,
+            auth=(registration.username, registration.password),
+            timeout=PUSH_TIMEOUT_SECONDS,
+            follow_redirects=False,
         )
         status_code = response.status_code
         ok = 200 <= status_code < 300
@@ -116,9 +131,16 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
         error = type(exc).__name__
     attempts = delivery.attempts + 1
     now = timezone.now()
-    update = {"attempts": attempts, "last_status_code": status_code, "last_error": error[:500], "last_attempt_at": now}
+    update = {
+        "attempts": attempts,
+        "last_status_code": status_code,
+        "last_error": error[:500],
+        "last_attempt_at": now,
+    }
     if ok:
-        PushDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DELIVERED, delivered_at=now, **update)
+        PushDelivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.DELIVERED, delivered_at=now, **update
+        )
         return "delivered"
     if attempts >= PUSH_MAX_ATTEMPTS:
         PushDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, **update)

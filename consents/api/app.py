@@ -1,4 +1,5 @@
 """The NinjaAPI instance: routers, İYS-shaped exception handlers, OpenAPI at /api/openapi.json."""
+
 from __future__ import annotations
 
 import logging
@@ -31,6 +32,7 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
   bayi kullanıcıları yalnızca çalıştıkları markada işlem yapar.
 """
 
+
 class IysNinjaAPI(NinjaAPI):
     """Keeps the offending input in validation errors: İYS echoes it as the error's `value`."""
 
@@ -40,8 +42,14 @@ class IysNinjaAPI(NinjaAPI):
             model = context.model
             for err in context.pydantic_validation_error.errors(include_url=False, include_context=False):
                 loc = model.__ninja_flatten_map_reverse__.get(err["loc"], err["loc"])
-                errors.append({"loc": (model.__ninja_param_source__, *loc), "type": err["type"],
-                               "msg": err["msg"], "input": err.get("input")})
+                errors.append(
+                    {
+                        "loc": (model.__ninja_param_source__, *loc),
+                        "type": err["type"],
+                        "msg": err["msg"],
+                        "input": err.get("input"),
+                    }
+                )
         return ValidationError(errors)
 
 

@@ -4,6 +4,7 @@ Tokens are random secrets; only their SHA-256 is stored. A verified token's prin
 the cache (and for a few seconds in process memory) so the hot "may I send?" path costs no query
 for authentication; revoking deletes those cache entries.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -96,10 +97,22 @@ def issue_tokens(*, api_user: ApiUser, address: str | None, now: dt.datetime | N
     access, refresh = _new_secret(), _new_secret()
     ApiToken.objects.bulk_create(
         [
-            ApiToken(api_user=api_user, kind=ApiTokenKind.ACCESS, token_hash=hash_token(access),
-                     expires_at=now + ACCESS_TTL, created_at=now, client_address=address),
-            ApiToken(api_user=api_user, kind=ApiTokenKind.REFRESH, token_hash=hash_token(refresh),
-                     expires_at=now + REFRESH_TTL, created_at=now, client_address=address),
+            ApiToken(
+                api_user=api_user,
+                kind=ApiTokenKind.ACCESS,
+                token_hash=hash_token(access),
+                expires_at=now + ACCESS_TTL,
+                created_at=now,
+                client_address=address,
+            ),
+            ApiToken(
+                api_user=api_user,
+                kind=ApiTokenKind.REFRESH,
+                token_hash=hash_token(refresh),
+                expires_at=now + REFRESH_TTL,
+                created_at=now,
+                client_address=address,
+            ),
         ]
     )
     ApiUser.objects.filter(pk=api_user.pk).update(last_login_at=now)
@@ -140,8 +153,12 @@ def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] |
         token = (
             ApiToken.objects.select_for_update(of=("self",))
             .select_related("api_user", "api_user__provider", "api_user__retailer", "api_user__intermediary")
-            .filter(token_hash=hash_token(raw_refresh), kind=ApiTokenKind.REFRESH, revoked_at__isnull=True,
-                    expires_at__gt=now)
+            .filter(
+                token_hash=hash_token(raw_refresh),
+                kind=ApiTokenKind.REFRESH,
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+            )
             .first()
         )
         if token is None or not token.api_user.is_active or not _owner_active(token.api_user):
@@ -182,8 +199,12 @@ def verify_access_token(raw: str) -> Principal | None:
             ApiToken.objects.select_related(
                 "api_user", "api_user__provider", "api_user__retailer", "api_user__intermediary"
             )
-            .filter(token_hash=token_hash, kind=ApiTokenKind.ACCESS, revoked_at__isnull=True,
-                    expires_at__gt=timezone.now())
+            .filter(
+                token_hash=token_hash,
+                kind=ApiTokenKind.ACCESS,
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
             .first()
         )
         principal = None
@@ -228,7 +249,9 @@ class BearerAuth(HttpBearer):
         principal = verify_access_token(raw) if scheme.lower() == "bearer" and raw else None
         address = client_address(request)
         per_second = _limit("API_RATE_LIMIT_PER_SECOND", 50)
-        limits = [ratelimit.Limit("addr", address, _limit("API_RATE_LIMIT_PER_ADDRESS_PER_SECOND", per_second), 1)]
+        limits = [
+            ratelimit.Limit("addr", address, _limit("API_RATE_LIMIT_PER_ADDRESS_PER_SECOND", per_second), 1)
+        ]
         if principal is not None:
             limits.append(ratelimit.Limit("token", principal.token_hash[:32], per_second, 1))
         wait = ratelimit.hit(limits)

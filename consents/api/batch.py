@@ -5,6 +5,7 @@ keys, unknown dealers: 422/403 for the whole request, each error with its index)
 the stored record (H174, H175, H178, H462, H463) is decided by the Celery task, per item, through
 consents.services.consent_record, and reported as success/failure with the error of each item.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,23 +42,35 @@ def static_checker(brand: Brand, now: dt.datetime):  # noqa: ANN201 - returns a 
 
     def check(payload: dict[str, Any]):  # noqa: ANN202
         return check_movement(
-            recipient=payload.get("recipient"), recipient_type=payload.get("recipientType"),
-            channel=payload.get("type"), status=payload.get("status"), source=payload.get("source"),
-            consent_date=payload.get("consentDate"), origin=Origin.PROVIDER, now=now,
-            open_period=period, period_deadline=deadline,
+            recipient=payload.get("recipient"),
+            recipient_type=payload.get("recipientType"),
+            channel=payload.get("type"),
+            status=payload.get("status"),
+            source=payload.get("source"),
+            consent_date=payload.get("consentDate"),
+            origin=Origin.PROVIDER,
+            now=now,
+            open_period=period,
+            period_deadline=deadline,
         )
 
     return check
 
 
-def retailer_codes_of(brand: Brand, payloads: list[dict[str, Any]], *, is_dealer: bool) -> list[dict[str, Any]]:
+def retailer_codes_of(
+    brand: Brand, payloads: list[dict[str, Any]], *, is_dealer: bool
+) -> list[dict[str, Any]]:
     """403 items (H180) for every retailerCode/retailerAccess that is not a dealer of this brand."""
     wanted: set[int] = set()
     for p in payloads:
         if p.get("retailerCode") is not None and not is_dealer:
             wanted.add(p["retailerCode"])
         wanted.update(p.get("retailerAccess") or [])
-    known = set(Retailer.objects.filter(brand=brand, code__in=wanted).values_list("code", flat=True)) if wanted else set()
+    known = (
+        set(Retailer.objects.filter(brand=brand, code__in=wanted).values_list("code", flat=True))
+        if wanted
+        else set()
+    )
     errors = []
     for index, p in enumerate(payloads):
         code = p.get("retailerCode")
@@ -70,7 +83,9 @@ def retailer_codes_of(brand: Brand, payloads: list[dict[str, Any]], *, is_dealer
 
 
 @transaction.atomic
-def create_batch(*, api_user_id: int, brand: Brand, payloads: list[dict[str, Any]], version: int, is_dealer: bool) -> tuple[ApiBatchRequest, list[ApiBatchItem]]:
+def create_batch(
+    *, api_user_id: int, brand: Brand, payloads: list[dict[str, Any]], version: int, is_dealer: bool
+) -> tuple[ApiBatchRequest, list[ApiBatchItem]]:
     if not payloads:
         raise IysError.of("H092")
     if len(payloads) > MAX_ITEMS:
@@ -95,11 +110,18 @@ def create_batch(*, api_user_id: int, brand: Brand, payloads: list[dict[str, Any
     if errors or retailer_errors:
         raise IysError(422 if errors else 403, errors + retailer_errors)
     batch = ApiBatchRequest.objects.create(
-        request_id=new_id(), version=version, api_user_id=api_user_id, brand=brand,
-        item_count=len(payloads), created_at=now,
+        request_id=new_id(),
+        version=version,
+        api_user_id=api_user_id,
+        brand=brand,
+        item_count=len(payloads),
+        created_at=now,
     )
     items = ApiBatchItem.objects.bulk_create(
-        [ApiBatchItem(batch=batch, index=i, sub_request_id=new_id(), payload=p) for i, p in enumerate(payloads)]
+        [
+            ApiBatchItem(batch=batch, index=i, sub_request_id=new_id(), payload=p)
+            for i, p in enumerate(payloads)
+        ]
     )
     transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch, items
@@ -117,9 +139,14 @@ def accepted_response(batch: ApiBatchRequest, items: list[ApiBatchItem]) -> dict
     for it in items:
         p = it.payload
         entry = {
-            "subRequestId": it.sub_request_id, "recipient": p.get("recipient"), "recipientType": p.get("recipientType"),
-            "type": p.get("type"), "status": p.get("status"), "source": p.get("source"),
-            "consentDate": p.get("consentDate"), "creationDate": created,
+            "subRequestId": it.sub_request_id,
+            "recipient": p.get("recipient"),
+            "recipientType": p.get("recipientType"),
+            "type": p.get("type"),
+            "status": p.get("status"),
+            "source": p.get("source"),
+            "consentDate": p.get("consentDate"),
+            "creationDate": created,
         }
         sub.append({k: v for k, v in entry.items() if v is not None})
     return {"requestId": batch.request_id, "subRequests": sub}
@@ -143,7 +170,9 @@ def process(batch_id: int, *, chunk: int = CHUNK) -> bool:
     if batch is None or batch.state == BatchState.DONE:
         return False
     if batch.state == BatchState.PENDING:
-        ApiBatchRequest.objects.filter(pk=batch.pk, state=BatchState.PENDING).update(state=BatchState.PROCESSING)
+        ApiBatchRequest.objects.filter(pk=batch.pk, state=BatchState.PENDING).update(
+            state=BatchState.PROCESSING
+        )
     actor = actor_of(batch.api_user)
     pending = list(batch.items.filter(status=BatchItemStatus.ENQUEUE).order_by("index")[: chunk + 1])
     for it in pending[:chunk]:
@@ -156,18 +185,37 @@ def process(batch_id: int, *, chunk: int = CHUNK) -> bool:
 
 def _apply_item(batch: ApiBatchRequest, it: ApiBatchItem, actor: Actor) -> None:
     p = it.payload
-    fields = ["status", "transaction_id", "creation_date", "error_code", "error_message",
-              "original_request_id", "original_sub_request_id"]
+    fields = [
+        "status",
+        "transaction_id",
+        "creation_date",
+        "error_code",
+        "error_message",
+        "original_request_id",
+        "original_sub_request_id",
+    ]
     try:
         # The movement and the item's result commit together: a crash never applies an item twice.
         with transaction.atomic():
-            if ApiBatchItem.objects.select_for_update().filter(pk=it.pk, status=BatchItemStatus.ENQUEUE).first() is None:
+            if (
+                ApiBatchItem.objects.select_for_update()
+                .filter(pk=it.pk, status=BatchItemStatus.ENQUEUE)
+                .first()
+                is None
+            ):
                 return
             result = consent_record(
-                brand=batch.brand, recipient=p.get("recipient"), recipient_type=p.get("recipientType"),
-                channel=p.get("type"), status=p.get("status"), source=p.get("source"),
-                consent_date=p.get("consentDate"), retailer_code=p.get("retailerCode"), actor=actor,
-                via=Via.API, allow_unchanged=batch.version == 2,
+                brand=batch.brand,
+                recipient=p.get("recipient"),
+                recipient_type=p.get("recipientType"),
+                channel=p.get("type"),
+                status=p.get("status"),
+                source=p.get("source"),
+                consent_date=p.get("consentDate"),
+                retailer_code=p.get("retailerCode"),
+                actor=actor,
+                via=Via.API,
+                allow_unchanged=batch.version == 2,
             )
             if result.changed:
                 it.status = BatchItemStatus.SUCCESS
@@ -209,7 +257,9 @@ def _unchanged_v2(it: ApiBatchItem, consent: Any, payload: dict[str, Any]) -> No
 
 
 def grant_access(consent: Any, codes: list[int]) -> int:
-    retailers = list(Retailer.objects.filter(brand_id=consent.brand_id, code__in=codes).values_list("id", flat=True))
+    retailers = list(
+        Retailer.objects.filter(brand_id=consent.brand_id, code__in=codes).values_list("id", flat=True)
+    )
     created = RetailerAccess.objects.bulk_create(
         [RetailerAccess(consent=consent, retailer_id=r) for r in retailers], ignore_conflicts=True
     )
@@ -220,16 +270,23 @@ def status_rows(batch: ApiBatchRequest) -> list[dict[str, Any]]:
     rows = []
     for it in batch.items.order_by("index"):
         entry: dict[str, Any] = {
-            "index": it.index, "status": it.status, "subRequestId": it.sub_request_id,
+            "index": it.index,
+            "status": it.status,
+            "subRequestId": it.sub_request_id,
             "subrequestId": it.sub_request_id,
         }
         if it.status == BatchItemStatus.SUCCESS:
-            entry.update(requestId=batch.request_id, transactionId=it.transaction_id, creationDate=fmt(it.creation_date))
+            entry.update(
+                requestId=batch.request_id,
+                transactionId=it.transaction_id,
+                creationDate=fmt(it.creation_date),
+            )
             if batch.version == 2:
                 entry["isAddConsentV2Service"] = True
                 if it.original_request_id:
                     entry["originalRequestInformation"] = {
-                        "requestId": it.original_request_id, "subRequestId": it.original_sub_request_id,
+                        "requestId": it.original_request_id,
+                        "subRequestId": it.original_sub_request_id,
                     }
         elif it.status == BatchItemStatus.FAILURE:
             entry["error"] = {"code": it.error_code, "message": it.error_message}

@@ -1,4 +1,5 @@
 """Small helpers shared by the API handlers: İYS's date format, path-number bounds, body access."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,9 @@ def bounded(value: int, field: str) -> int:
     return value
 
 
-def page_params(limit: Any, offset: Any, *, default_limit: int = 100, max_limit: int = 100) -> tuple[int, int]:
+def page_params(
+    limit: Any, offset: Any, *, default_limit: int = 100, max_limit: int = 100
+) -> tuple[int, int]:
     """İYS's limit/offset rules (H182/H183/H186/H187), all errors at once."""
     errors = []
     lim, off = default_limit, 0

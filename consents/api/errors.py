@@ -3,6 +3,7 @@
 Rule violations come from consents.errors (the same codes the form and the CSV report use); the
 codes below are the API's own (authentication, scoping, request shape, limits), worded like İYS.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,15 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H016": (400, "Geçersiz girdi tespit edildi, gerekli alanlar: [title, name, tckn, city, town, tin]"),
     "H018": (404, "Marka:{brandCode} bulunamadı."),
     "H058": (404, "Bayi:{retailerCode} bulunamadı."),
-    "H061": (422, "Bayi:{retailerCode} silme operasyonu gerçekleştirilemedi: bayinin aracılık ettiği izinler var."),
+    "H061": (
+        422,
+        "Bayi:{retailerCode} silme operasyonu gerçekleştirilemedi: bayinin aracılık ettiği izinler var.",
+    ),
     "H067": (400, "Yeni üretilebilecek 8 haneli bayi kodu kalmamıştır."),
-    "H084": (429, "Saatte kabul edilen kimlik doğrulama istek limitine ulaşıldı. Lütfen daha sonra tekrar deneyiniz."),
+    "H084": (
+        429,
+        "Saatte kabul edilen kimlik doğrulama istek limitine ulaşıldı. Lütfen daha sonra tekrar deneyiniz.",
+    ),
     "H085": (400, "İzin ekleme isteği geçerli olmalıdır."),
     "H090": (400, "Bayi ekleme isteği geçerli olmalıdır."),
     "H091": (422, "İzin ekleme sayısı en fazla 1000 olmalıdır."),
@@ -41,7 +48,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H171": (400, "Bayi izin erişimi vermek için geçerli bir istek gönderilmelidir."),
     "H172": (400, "Bayi izin erişimini silmek için geçerli bir istek gönderilmelidir."),
     "H173": (400, "Bayi izin erişimi sorgulamak için geçerli bir istek gönderilmelidir."),
-    "H180": (403, "İstek gövdesinde yer alan bayi İYS numarasıyla (retailerCode) herhangi bir bayi bulunamadı."),
+    "H180": (
+        403,
+        "İstek gövdesinde yer alan bayi İYS numarasıyla (retailerCode) herhangi bir bayi bulunamadı.",
+    ),
     "H182": (422, "offset değeri geçerli olmalıdır."),
     "H183": (422, "limit değeri geçerli olmalıdır."),
     "H186": (422, "Sayfalama (pagination) değeri en fazla 100 olabilir."),
@@ -123,7 +133,9 @@ def item(
     return entry
 
 
-def rule_item(err: ConsentRuleError, *, index: int | None = None, prefix: list[Any] | None = None) -> dict[str, Any]:
+def rule_item(
+    err: ConsentRuleError, *, index: int | None = None, prefix: list[Any] | None = None
+) -> dict[str, Any]:
     raw = err.as_iys()
     location = raw.get("location")
     if prefix and location:
@@ -141,14 +153,18 @@ def for_channel(err: ConsentRuleError, channel: Any) -> ConsentRuleError:
 class IysError(Exception):
     """Raise from anywhere in an API handler; answered as {"errors": [...]} with the status."""
 
-    def __init__(self, status: int, errors: list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, errors: list[dict[str, Any]], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{status} {[e['code'] for e in errors]}")
         self.status = status
         self.errors = errors
         self.headers = headers or {}
 
     @classmethod
-    def of(cls, code: str, *, status: int | None = None, headers: dict[str, str] | None = None, **kw: Any) -> IysError:
+    def of(
+        cls, code: str, *, status: int | None = None, headers: dict[str, str] | None = None, **kw: Any
+    ) -> IysError:
         return cls(status or status_of(code), [item(code, **kw)], headers)
 
     @classmethod

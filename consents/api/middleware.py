@@ -7,6 +7,7 @@ time on the "may I send?" hot path, so this middleware (placed right after Secur
 WhiteNoise, which still wrap every response) calls the API view itself. The host is validated as
 CommonMiddleware would. The interactive docs page keeps the full stack.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 One pipelined round trip per request counts every window that applies (per token, per client
 address). Without Redis (the embedded SQLite default) the Django cache's incr is used instead.
 """
+
 from __future__ import annotations
 
 import json

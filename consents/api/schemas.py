@@ -1,4 +1,5 @@
 """Request and response shapes of the İYS API (names and fields as İYS spells them)."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional, Union
@@ -10,8 +11,19 @@ ChannelT = Literal["ARAMA", "MESAJ", "EPOSTA"]
 RecipientTypeT = Literal["BIREYSEL", "TACIR"]
 StatusT = Literal["ONAY", "RET"]
 SourceT = Literal[
-    "HS_FIZIKSEL_ORTAM", "HS_ISLAK_IMZA", "HS_WEB", "HS_CAGRI_MERKEZI", "HS_SOSYAL_MEDYA", "HS_EPOSTA",
-    "HS_MESAJ", "HS_MOBIL", "HS_EORTAM", "HS_ETKINLIK", "HS_2015", "HS_ATM", "HS_KARAR",
+    "HS_FIZIKSEL_ORTAM",
+    "HS_ISLAK_IMZA",
+    "HS_WEB",
+    "HS_CAGRI_MERKEZI",
+    "HS_SOSYAL_MEDYA",
+    "HS_EPOSTA",
+    "HS_MESAJ",
+    "HS_MOBIL",
+    "HS_EORTAM",
+    "HS_ETKINLIK",
+    "HS_2015",
+    "HS_ATM",
+    "HS_KARAR",
 ]
 
 
@@ -25,7 +37,9 @@ class ConsentIn(Lenient):
     type: ChannelT
     source: Optional[SourceT] = Field(None, description="TACIR ilk kaydında boş bırakılabilir.")
     status: StatusT
-    consentDate: Optional[str] = Field(None, max_length=40, description="yyyy-mm-dd hh:mm:ss (İstanbul saati).")
+    consentDate: Optional[str] = Field(
+        None, max_length=40, description="yyyy-mm-dd hh:mm:ss (İstanbul saati)."
+    )
     recipientType: RecipientTypeT
     retailerCode: Optional[int] = Field(None, ge=0, le=99_999_999)
     retailerAccess: Optional[list[int]] = Field(None, max_length=3000)

@@ -4,6 +4,7 @@ A provider's API user acts for its own brands; a dealer's only on its brand, as 
 intermediary's only asks "may I send?" for the brands and channels that authorised it (active
 authorisations, read fresh on every request so a revocation takes effect at once).
 """
+
 from __future__ import annotations
 
 import time
@@ -51,7 +52,12 @@ def forget_brand(brand_code: int) -> None:
 
 
 def resolve(
-    principal: Principal, iys_code: int, brand_code: int, *, action: Action, channel: str | None = None,
+    principal: Principal,
+    iys_code: int,
+    brand_code: int,
+    *,
+    action: Action,
+    channel: str | None = None,
     authorise_in_query: bool = False,
 ) -> BrandRef:
     """The brand the path names, if this caller may perform `action` on it; 403 (H353) otherwise.

@@ -1,5 +1,6 @@
 """URL patterns of the API (mounted at /api/ by config/urls.py): ninja's views, each wrapped to log
 the caller's request for the portal's activity page, and a JSON 404/405 for everything else."""
+
 from __future__ import annotations
 
 import time
@@ -22,10 +23,17 @@ def _logged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         response = view(request, *args, **kwargs)
         principal = getattr(request, "principal", None)
         if principal is not None:
-            record_activity(principal.api_user_id, {
-                "at": time.time(), "method": request.method, "path": request.path, "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 1), "addr": request.META.get("REMOTE_ADDR", ""),
-            })
+            record_activity(
+                principal.api_user_id,
+                {
+                    "at": time.time(),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "addr": request.META.get("REMOTE_ADDR", ""),
+                },
+            )
         return response
 
     return wrapped

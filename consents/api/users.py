@@ -1,4 +1,5 @@
 """Creating, deactivating and re-keying API users: one place for the portal, the shell and the admin."""
+
 from __future__ import annotations
 
 import secrets
@@ -45,7 +46,7 @@ def api_user_create(
     label: str = "",
     created_by: Any = None,
 ) -> ApiUser:
-    """A provider's user (provider), a dealer's (retailer of one of the provider's brands) or an intermediary's."""
+    """A provider's user, a dealer's (a retailer of one of the provider's brands) or an intermediary's."""
     username = _check(username, password)
     if intermediary is not None:
         kind, provider, retailer = ApiUserKind.INTERMEDIARY, None, None
@@ -57,14 +58,25 @@ def api_user_create(
         kind = ApiUserKind.PROVIDER
     else:
         raise ApiUserError("API kullanıcısı bir hizmet sağlayıcıya, bayiye ya da aracıya bağlı olmalıdır.")
-    user = ApiUser(kind=kind, provider=provider, retailer=retailer, intermediary=intermediary, username=username,
-                   label=label[:255], created_by=created_by if getattr(created_by, "pk", None) else None)
+    user = ApiUser(
+        kind=kind,
+        provider=provider,
+        retailer=retailer,
+        intermediary=intermediary,
+        username=username,
+        label=label[:255],
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
     user.set_password(password)
     user.save()
     if provider is not None:
         ProviderAuditEvent.objects.create(
-            provider=provider, actor=user.created_by, actor_label=getattr(created_by, "username", "") or "shell",
-            action="api_user.create", target=username, detail={"kind": kind},
+            provider=provider,
+            actor=user.created_by,
+            actor_label=getattr(created_by, "username", "") or "shell",
+            action="api_user.create",
+            target=username,
+            detail={"kind": kind},
         )
     return user
 
@@ -80,7 +92,10 @@ def api_user_deactivate(*, api_user: ApiUser, by: Any = None) -> bool:
     transaction.on_commit(lambda: revoke_user_tokens(locked))
     if locked.provider_id:
         ProviderAuditEvent.objects.create(
-            provider_id=locked.provider_id, actor=by if getattr(by, "pk", None) else None,
-            actor_label=getattr(by, "username", "") or "shell", action="api_user.deactivate", target=locked.username,
+            provider_id=locked.provider_id,
+            actor=by if getattr(by, "pk", None) else None,
+            actor_label=getattr(by, "username", "") or "shell",
+            action="api_user.deactivate",
+            target=locked.username,
         )
     return True

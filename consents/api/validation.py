@@ -1,4 +1,5 @@
 """Pydantic's validation errors rewritten as İYS error items (field → missing/invalid code)."""
+
 from __future__ import annotations
 
 import json
@@ -107,8 +108,15 @@ def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> 
         seen.add(key)
         value = None if kind == "missing" else err.get("input")
         limit = 3000 if path.endswith("/consents") or "/consents/request" in path else 100
-        items.append(item(code, location=[str(p) if not isinstance(p, int) else p for p in location] or [field],
-                          value=value if not isinstance(value, (dict,)) else None, index=index, limit=limit))
+        items.append(
+            item(
+                code,
+                location=[str(p) if not isinstance(p, int) else p for p in location] or [field],
+                value=value if not isinstance(value, (dict,)) else None,
+                index=index,
+                limit=limit,
+            )
+        )
     from .errors import status_of
 
     status = max((status_of(i["code"]) for i in items), default=422)

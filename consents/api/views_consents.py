@@ -1,4 +1,5 @@
 """İzin yönetimi: add one consent (+ idempotent /v2), batches (+ /v2), status, history, change feed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,15 @@ from .schemas import (
 from .scope import actor_for, brand_object, resolve
 
 router = Router(tags=["İzin yönetimi"])
-ERRS = {400: ErrorsOut, 401: ErrorsOut, 403: ErrorsOut, 404: ErrorsOut, 413: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut}
+ERRS = {
+    400: ErrorsOut,
+    401: ErrorsOut,
+    403: ErrorsOut,
+    404: ErrorsOut,
+    413: ErrorsOut,
+    422: ErrorsOut,
+    429: ErrorsOut,
+}
 BASE = "/sps/{iysCode}/brands/{brandCode}"
 
 
@@ -50,14 +59,18 @@ def _idempotency_key(brand_id: int, payload: ConsentIn) -> str:
     return hashlib.sha256(f"{brand_id}|{body}".encode()).hexdigest()
 
 
-def _add_one(request: HttpRequest, iys_code: int, brand_code: int, payload: ConsentIn, *, v2: bool) -> HttpResponse:
+def _add_one(
+    request: HttpRequest, iys_code: int, brand_code: int, payload: ConsentIn, *, v2: bool
+) -> HttpResponse:
     principal = request.auth
     ref = resolve(principal, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="write")
     key = _idempotency_key(ref.id, payload) if v2 else ""
     if v2:
         done = ApiIdempotencyRecord.objects.filter(key=key).first()
         if done is not None:
-            return json_response({"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)})
+            return json_response(
+                {"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)}
+            )
     brand = brand_object(ref)
     data = payload.model_dump(exclude_none=True)
     if data.get("retailerAccess") == []:
@@ -69,67 +82,105 @@ def _add_one(request: HttpRequest, iys_code: int, brand_code: int, payload: Cons
     try:
         with transaction.atomic():
             result = consent_record(
-                brand=brand, recipient=data.get("recipient"), recipient_type=data.get("recipientType"),
-                channel=data.get("type"), status=data.get("status"), source=data.get("source"),
-                consent_date=data.get("consentDate"), retailer_code=None if is_dealer else data.get("retailerCode"),
-                actor=actor_for(principal), via=Via.API,
+                brand=brand,
+                recipient=data.get("recipient"),
+                recipient_type=data.get("recipientType"),
+                channel=data.get("type"),
+                status=data.get("status"),
+                source=data.get("source"),
+                consent_date=data.get("consentDate"),
+                retailer_code=None if is_dealer else data.get("retailerCode"),
+                actor=actor_for(principal),
+                via=Via.API,
             )
             if data.get("retailerAccess"):
                 batches.grant_access(result.consent, data["retailerAccess"])
             if v2:
                 ApiIdempotencyRecord.objects.create(
-                    key=key, brand=brand, transaction_id=result.event.transaction_id,
+                    key=key,
+                    brand=brand,
+                    transaction_id=result.event.transaction_id,
                     creation_date=result.event.created_at,
                 )
     except ConsentRuleError as err:
         if v2 and err.code == "H174":
             done = ApiIdempotencyRecord.objects.filter(key=key).first()
             if done is not None:  # an identical request raced with this one and won
-                return json_response({"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)})
+                return json_response(
+                    {"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)}
+                )
         raise IysError.from_rule(for_channel(err, data.get("type"))) from None
-    return json_response({"transactionId": result.event.transaction_id, "creationDate": fmt(result.event.created_at)})
+    return json_response(
+        {"transactionId": result.event.transaction_id, "creationDate": fmt(result.event.created_at)}
+    )
 
 
-@router.post(BASE + "/consents", summary="Tekil İzin Ekleme", operation_id="addConsent", response={200: AddConsentOut, **ERRS})
+@router.post(
+    BASE + "/consents",
+    summary="Tekil İzin Ekleme",
+    operation_id="addConsent",
+    response={200: AddConsentOut, **ERRS},
+)
 def add_consent(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentIn) -> HttpResponse:
     """Tek bir izin hareketini kaydeder (ilk kayıt ya da durum değişikliği)."""
     return _add_one(request, iysCode, brandCode, payload, v2=False)
 
 
-@router.post("/v2" + BASE + "/consents", summary="Tekil İzin Ekleme V2", operation_id="addConsentV2",
-             response={200: AddConsentOut, **ERRS})
+@router.post(
+    "/v2" + BASE + "/consents",
+    summary="Tekil İzin Ekleme V2",
+    operation_id="addConsentV2",
+    response={200: AddConsentOut, **ERRS},
+)
 def add_consent_v2(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentIn) -> HttpResponse:
     """Aynı parametre ve gövdeyle tekrar gönderilen istek aynı transactionId değerini döndürür."""
     return _add_one(request, iysCode, brandCode, payload, v2=True)
 
 
-def _add_batch(request: HttpRequest, iys_code: int, brand_code: int, payload: list[ConsentIn], *, version: int) -> HttpResponse:
+def _add_batch(
+    request: HttpRequest, iys_code: int, brand_code: int, payload: list[ConsentIn], *, version: int
+) -> HttpResponse:
     principal = request.auth
     ref = resolve(principal, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="write")
     brand = brand_object(ref)
     payloads = [p.model_dump(exclude_none=True) for p in payload]
     batch, items = batches.create_batch(
-        api_user_id=principal.api_user_id, brand=brand, payloads=payloads, version=version,
+        api_user_id=principal.api_user_id,
+        brand=brand,
+        payloads=payloads,
+        version=version,
         is_dealer=principal.kind == ApiUserKind.RETAILER,
     )
     return json_response(batches.accepted_response(batch, items), 202)
 
 
-@router.post(BASE + "/consents/request", summary="Asenkron Çoklu İzin Ekleme", operation_id="addBatchConsent",
-             response={202: BatchOut, **ERRS})
+@router.post(
+    BASE + "/consents/request",
+    summary="Asenkron Çoklu İzin Ekleme",
+    operation_id="addBatchConsent",
+    response={202: BatchOut, **ERRS},
+)
 def add_batch(request: HttpRequest, iysCode: int, brandCode: int, payload: list[ConsentIn]) -> HttpResponse:
     """En fazla 1000 izni kuyruğa alır; sonuçlar requestId ile sorgulanır."""
     return _add_batch(request, iysCode, brandCode, payload, version=1)
 
 
-@router.post("/v2" + BASE + "/consents/request", summary="Asenkron Çoklu İzin Ekleme V2",
-             operation_id="addBatchConsentV2", response={202: BatchOut, **ERRS})
-def add_batch_v2(request: HttpRequest, iysCode: int, brandCode: int, payload: list[ConsentIn]) -> HttpResponse:
+@router.post(
+    "/v2" + BASE + "/consents/request",
+    summary="Asenkron Çoklu İzin Ekleme V2",
+    operation_id="addBatchConsentV2",
+    response={202: BatchOut, **ERRS},
+)
+def add_batch_v2(
+    request: HttpRequest, iysCode: int, brandCode: int, payload: list[ConsentIn]
+) -> HttpResponse:
     """Daha önce aynı tarihle kaydedilmiş bir izin başarılı sayılır ve ilk işlendiği istek bildirilir."""
     return _add_batch(request, iysCode, brandCode, payload, version=2)
 
 
-def _batch_status(request: HttpRequest, iys_code: int, brand_code: int, request_id: str, version: int) -> HttpResponse:
+def _batch_status(
+    request: HttpRequest, iys_code: int, brand_code: int, request_id: str, version: int
+) -> HttpResponse:
     ref = resolve(request.auth, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="read")
     if len(request_id) > 36:
         raise IysError.of("H198", location=["requestId"], value=request_id)
@@ -143,15 +194,23 @@ def _batch_status(request: HttpRequest, iys_code: int, brand_code: int, request_
     return json_response(batches.status_rows(batch))
 
 
-@router.get(BASE + "/consents/request/{requestId}", summary="Çoklu İzin Ekleme İsteği Sorgulama",
-            operation_id="searchRequestDetails", response={200: list[dict], **ERRS})
+@router.get(
+    BASE + "/consents/request/{requestId}",
+    summary="Çoklu İzin Ekleme İsteği Sorgulama",
+    operation_id="searchRequestDetails",
+    response={200: list[dict], **ERRS},
+)
 def batch_status(request: HttpRequest, iysCode: int, brandCode: int, requestId: str) -> HttpResponse:
     """Her kalem için success / failure (hata koduyla) / enqueue."""
     return _batch_status(request, iysCode, brandCode, requestId, 1)
 
 
-@router.get("/v2" + BASE + "/consents/request/{requestId}", summary="Çoklu İzin Ekleme İsteği Sorgulama V2",
-            operation_id="searchRequestDetailsV2", response={200: list[dict], **ERRS})
+@router.get(
+    "/v2" + BASE + "/consents/request/{requestId}",
+    summary="Çoklu İzin Ekleme İsteği Sorgulama V2",
+    operation_id="searchRequestDetailsV2",
+    response={200: list[dict], **ERRS},
+)
 def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestId: str) -> HttpResponse:
     return _batch_status(request, iysCode, brandCode, requestId, 2)
 
@@ -183,7 +242,8 @@ SELECT auth.ok, c.consent_date, c.updated_at, c.source, c.status, c.transaction_
        (SELECT count(*) FROM consents_retaileraccess ra WHERE ra.consent_id = c.id)
 FROM (SELECT (CAST(%s AS BIGINT) IS NULL OR EXISTS (
         SELECT 1 FROM providers_intermediaryauthorization ia
-        WHERE ia.intermediary_id = %s AND ia.brand_id = %s AND ia.channel = %s AND ia.revoked_at IS NULL)) AS ok) auth
+        WHERE ia.intermediary_id = %s AND ia.brand_id = %s AND ia.channel = %s
+          AND ia.revoked_at IS NULL)) AS ok) auth
 LEFT JOIN consents_consent c
   ON auth.ok AND c.brand_id = %s AND c.recipient = %s AND c.recipient_type = %s AND c.channel = %s
 LEFT JOIN providers_retailer r ON r.id = c.retailer_id
@@ -204,42 +264,77 @@ def _fetch_status(params: list[Any]) -> tuple:
         return cursor.fetchone()
 
 
-@router.post(BASE + "/consents/status", summary="Tekil İzin Durumu Sorgulama", operation_id="consentDetail",
-             response={200: ConsentDetailOut, **ERRS})
+@router.post(
+    BASE + "/consents/status",
+    summary="Tekil İzin Durumu Sorgulama",
+    operation_id="consentDetail",
+    response={200: ConsentDetailOut, **ERRS},
+)
 def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery) -> HttpResponse:
     """Bir alıcının bu markadaki güncel izin kaydı."""
     principal = request.auth
-    ref = resolve(principal, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
-                  channel=payload.type, authorise_in_query=True)
+    ref = resolve(
+        principal,
+        bounded(iysCode, "iysCode"),
+        bounded(brandCode, "brandCode"),
+        action="status",
+        channel=payload.type,
+        authorise_in_query=True,
+    )
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
     intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
-    params = [intermediary, intermediary, ref.id, payload.type, ref.id, recipient, payload.recipientType, payload.type]
+    params = [
+        intermediary,
+        intermediary,
+        ref.id,
+        payload.type,
+        ref.id,
+        recipient,
+        payload.recipientType,
+        payload.type,
+    ]
     ok, consent_date, updated_at, source, status, tx, r_code, r_name, access_count = _fetch_status(params)
     if not ok:
         raise IysError.of("H353", field="type")
     if status is None:
         raise IysError.of("ILT404", message="İzin bulunamadı.")
     body: dict[str, Any] = {
-        "consentDate": fmt(consent_date), "creationDate": fmt(updated_at), "source": source,
-        "recipient": recipient, "recipientType": payload.recipientType, "status": status, "type": payload.type,
-        "retailerAccessCount": access_count or 0, "transactionId": tx,
+        "consentDate": fmt(consent_date),
+        "creationDate": fmt(updated_at),
+        "source": source,
+        "recipient": recipient,
+        "recipientType": payload.recipientType,
+        "status": status,
+        "type": payload.type,
+        "retailerAccessCount": access_count or 0,
+        "transactionId": tx,
     }
     if r_code is not None:
         body["retailerCode"], body["retailerTitle"] = r_code, r_name
     return json_response(body)
 
 
-@router.post(BASE + "/consents/{recipientType}/status/{type}", summary="Çoklu İzin Durumu Sorgulama",
-             operation_id="batchConsentStatus", response={200: MultiStatusOut, **ERRS})
-def consent_status_many(request: HttpRequest, iysCode: int, brandCode: int, recipientType: str, type: str,
-                        payload: RecipientsIn) -> HttpResponse:
-    """En fazla 1000 alıcıdan ileti gönderilebilecek olanları (BIREYSEL: ONAY; TACIR: RET olmayan) listeler."""
+@router.post(
+    BASE + "/consents/{recipientType}/status/{type}",
+    summary="Çoklu İzin Durumu Sorgulama",
+    operation_id="batchConsentStatus",
+    response={200: MultiStatusOut, **ERRS},
+)
+def consent_status_many(
+    request: HttpRequest, iysCode: int, brandCode: int, recipientType: str, type: str, payload: RecipientsIn
+) -> HttpResponse:
+    """En fazla 1000 alıcıdan ileti gönderilebilecekleri (BIREYSEL: ONAY; TACIR: RET olmayan) listeler."""
     if recipientType not in ("BIREYSEL", "TACIR"):
         raise IysError.of("H116", location=["recipientType"], value=recipientType)
     if type not in ("ARAMA", "MESAJ", "EPOSTA"):
         raise IysError.of("H117", location=["type"], value=type)
-    ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="status",
-                  channel=type)
+    ref = resolve(
+        request.auth,
+        bounded(iysCode, "iysCode"),
+        bounded(brandCode, "brandCode"),
+        action="status",
+        channel=type,
+    )
     recipients = payload.recipients
     if not recipients:
         raise IysError.of("H164", location=["recipients"], value=[])
@@ -257,8 +352,9 @@ def consent_status_many(request: HttpRequest, iysCode: int, brandCode: int, reci
         originals[value] = raw
     if errors:
         raise IysError(422, errors)
-    answers = can_send_many(brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type,
-                            normalised=True)
+    answers = can_send_many(
+        brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type, normalised=True
+    )
     allowed = [raw for value, raw in originals.items() if answers[value].allowed]
     return json_response({"requestId": new_id(), "list": allowed})
 
@@ -268,21 +364,45 @@ def consent_status_many(request: HttpRequest, iysCode: int, brandCode: int, reci
 
 def _event_row(e: dict[str, Any]) -> dict[str, Any]:
     row = {
-        "consentDate": fmt(e["consent_date"]), "creationDate": fmt(e["created_at"]), "source": e["source"],
-        "recipient": e["recipient"], "recipientType": e["recipient_type"], "status": e["status"],
-        "type": e["channel"], "transactionId": e["transaction_id"],
+        "consentDate": fmt(e["consent_date"]),
+        "creationDate": fmt(e["created_at"]),
+        "source": e["source"],
+        "recipient": e["recipient"],
+        "recipientType": e["recipient_type"],
+        "status": e["status"],
+        "type": e["channel"],
+        "transactionId": e["transaction_id"],
     }
     return {k: v for k, v in row.items() if v is not None}
 
 
-EVENT_FIELDS = ("id", "consent_date", "created_at", "source", "recipient", "recipient_type", "status", "channel",
-                "transaction_id")
+EVENT_FIELDS = (
+    "id",
+    "consent_date",
+    "created_at",
+    "source",
+    "recipient",
+    "recipient_type",
+    "status",
+    "channel",
+    "transaction_id",
+)
 
 
-@router.post(BASE + "/consents/history", summary="İzin Geçmişi Listeme", operation_id="consentsHistory",
-             response={200: HistoryOut, **ERRS})
-def consent_history(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery,
-                    limit: Optional[str] = None, offset: Optional[str] = None) -> HttpResponse:
+@router.post(
+    BASE + "/consents/history",
+    summary="İzin Geçmişi Listeme",
+    operation_id="consentsHistory",
+    response={200: HistoryOut, **ERRS},
+)
+def consent_history(
+    request: HttpRequest,
+    iysCode: int,
+    brandCode: int,
+    payload: ConsentQuery,
+    limit: Optional[str] = None,
+    offset: Optional[str] = None,
+) -> HttpResponse:
     """Bir alıcının bu markadaki izin hareketleri, izin tarihine göre yeniden eskiye."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
     lim, off = page_params(limit, offset)
@@ -291,21 +411,33 @@ def consent_history(request: HttpRequest, iysCode: int, brandCode: int, payload:
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )
     total = events.count()
-    rows = list(events.order_by("-consent_date", "-id").values(*EVENT_FIELDS)[off: off + lim])
-    return json_response({
-        "list": [_event_row(e) for e in rows],
-        "pagination": {"totalCount": total, "pageSize": len(rows), "offset": off},
-    })
+    rows = list(events.order_by("-consent_date", "-id").values(*EVENT_FIELDS)[off : off + lim])
+    return json_response(
+        {
+            "list": [_event_row(e) for e in rows],
+            "pagination": {"totalCount": total, "pageSize": len(rows), "offset": off},
+        }
+    )
 
 
 def settle_seconds() -> int:
     return int(getattr(settings, "API_CHANGES_SETTLE_SECONDS", 60))
 
 
-@router.get(BASE + "/consents/changes", summary="İzin Hareketi Sorgulama (Pull)", operation_id="PullPerBrandCode",
-            response={200: ChangesOut, 204: None, **ERRS})
-def consent_changes(request: HttpRequest, iysCode: int, brandCode: int, after: Optional[str] = None,
-                    limit: Optional[str] = None, source: Optional[str] = None) -> HttpResponse:
+@router.get(
+    BASE + "/consents/changes",
+    summary="İzin Hareketi Sorgulama (Pull)",
+    operation_id="PullPerBrandCode",
+    response={200: ChangesOut, 204: None, **ERRS},
+)
+def consent_changes(
+    request: HttpRequest,
+    iysCode: int,
+    brandCode: int,
+    after: Optional[str] = None,
+    limit: Optional[str] = None,
+    source: Optional[str] = None,
+) -> HttpResponse:
     """Son 7 günün izin hareketleri, kayıt sırasıyla; `after` ile kalınan yerden devam edilir.
 
     Hareketler kayıt sırasına (hareket numarası) göre listelenir ve yazımı süren işlemlerin hareketleri
@@ -329,15 +461,23 @@ def consent_changes(request: HttpRequest, iysCode: int, brandCode: int, after: O
     after_id = 0
     if after:
         _, _, tx = after.partition("_")
-        found = ConsentEvent.objects.filter(transaction_id=tx[:64], brand_id=ref.id).values_list("id", flat=True).first()
+        found = (
+            ConsentEvent.objects.filter(transaction_id=tx[:64], brand_id=ref.id)
+            .values_list("id", flat=True)
+            .first()
+        )
         if found is None:
             raise IysError.of("ILT410", location=["after"], value=after)
         after_id = found
     moment = now()
     cutoff = moment - dt.timedelta(seconds=settle_seconds())
-    events = ConsentEvent.objects.filter(brand_id=ref.id, id__gt=after_id, created_at__gte=moment - dt.timedelta(days=7))
+    events = ConsentEvent.objects.filter(
+        brand_id=ref.id, id__gt=after_id, created_at__gte=moment - dt.timedelta(days=7)
+    )
     iys_only = Q(source__startswith="IYS_")
-    events = events.filter(iys_only) if source == "IYS" else events.exclude(iys_only & Q(source__isnull=False))
+    events = (
+        events.filter(iys_only) if source == "IYS" else events.exclude(iys_only & Q(source__isnull=False))
+    )
     rows = []
     for e in events.order_by("id").values(*EVENT_FIELDS)[:lim]:
         # Stop at the first movement that has not settled: later pages resume exactly there.

@@ -1,4 +1,5 @@
 """POST /oauth2/token: the password and refresh_token grants, JSON or form-encoded, like İYS."""
+
 from __future__ import annotations
 
 import json
@@ -65,10 +66,12 @@ def _setting(name: str, default: int) -> int:
     openapi_extra={"requestBody": _REQUEST_BODY},
 )
 def create_token(request: HttpRequest) -> HttpResponse:
-    """Erişim jetonu (2 saat) ve yenileme jetonu (4 saat) verir. Bir adresten saatte sınırlı sayıda istek kabul edilir."""
+    """Erişim jetonu (2 saat) ve yenileme jetonu (4 saat) verir; bir adresten saatte sınırlı istek kabul edilir."""
     check_body_size(request)
     address = client_address(request)
-    wait = ratelimit.hit([ratelimit.Limit("token-addr", address, _setting("API_TOKEN_RATE_LIMIT_PER_HOUR", 100), 3600)])
+    wait = ratelimit.hit(
+        [ratelimit.Limit("token-addr", address, _setting("API_TOKEN_RATE_LIMIT_PER_HOUR", 100), 3600)]
+    )
     if wait:
         raise IysError.of("H084", headers={"Retry-After": str(wait)})
     data = _read(request)
@@ -109,7 +112,9 @@ def create_token(request: HttpRequest) -> HttpResponse:
     if not password:
         return _oauth_error("invalid_grant", "Şifre boş bırakılamaz.")
     # Guessing one account's password from many addresses is limited per username too.
-    failures = ratelimit.Limit("login-fail", username.lower()[:150], _setting("API_LOGIN_FAILURES_PER_15_MIN", 10), 900)
+    failures = ratelimit.Limit(
+        "login-fail", username.lower()[:150], _setting("API_LOGIN_FAILURES_PER_15_MIN", 10), 900
+    )
     if ratelimit.peek(failures) >= failures.limit:
         raise IysError.of("H084", headers={"Retry-After": "900"})
     user = login_with_password(username=username[:150], password=password[:1024])

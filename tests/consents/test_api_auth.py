@@ -1,4 +1,5 @@
 """Tokens (password and refresh grants, hashed, revocable), rate limits with Retry-After, size limits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,12 +33,17 @@ def test_password_grant_json_and_form_issue_hashed_tokens(api_user, base):
     r = token(client, grant_type="password", username=api_user.username, password=PASSWORD)
     assert r.status_code == 200, r.content
     body = r.json()
-    assert body["expires_in"] == 7200 and body["refresh_expires_in"] == 14400 and body["token_type"] == "bearer"
+    assert (
+        body["expires_in"] == 7200 and body["refresh_expires_in"] == 14400 and body["token_type"] == "bearer"
+    )
     stored = set(ApiToken.objects.values_list("token_hash", flat=True))
     assert hashlib.sha256(body["access_token"].encode()).hexdigest() in stored
     assert body["access_token"] not in stored and body["refresh_token"] not in stored
-    r = client.post("/api/oauth2/token", data={"grant_type": "password", "username": api_user.username,
-                                               "password": PASSWORD}, content_type="application/json")
+    r = client.post(
+        "/api/oauth2/token",
+        data={"grant_type": "password", "username": api_user.username, "password": PASSWORD},
+        content_type="application/json",
+    )
     assert r.status_code == 200
     authorised = ApiClient(body["access_token"]).get(base.rsplit("/brands", 1)[0] + "/brands")
     assert authorised.status_code == 200
@@ -45,14 +51,22 @@ def test_password_grant_json_and_form_issue_hashed_tokens(api_user, base):
 
 def test_token_errors_in_oauth_shape(api_user):
     client = Client(REMOTE_ADDR="10.1.1.2")
-    assert token(client).json() == {"error": "invalid_request", "error_description": "Giriş yöntemi belirtilmemiş."}
+    assert token(client).json() == {
+        "error": "invalid_request",
+        "error_description": "Giriş yöntemi belirtilmemiş.",
+    }
     assert token(client, grant_type="client_credentials").json()["error"] == "invalid_grant"
-    assert token(client, grant_type="password", username=api_user.username).json()["error_description"] == "Şifre verilmemiş."
+    assert (
+        token(client, grant_type="password", username=api_user.username).json()["error_description"]
+        == "Şifre verilmemiş."
+    )
     r = token(client, grant_type="password", username=api_user.username, password="wrong")
     assert r.status_code == 400 and r.json()["error_description"] == "Kullanıcı kimlik bilgileri geçersiz."
     api_user.is_active = False
     api_user.save()
-    assert token(client, grant_type="password", username=api_user.username, password=PASSWORD).status_code == 400
+    assert (
+        token(client, grant_type="password", username=api_user.username, password=PASSWORD).status_code == 400
+    )
 
 
 def test_refresh_rotates_and_the_old_refresh_token_dies(api_user):
@@ -71,7 +85,9 @@ def test_revoked_and_wrong_tokens_are_401(api_user, base):
     assert api.post(base + "/consents", consent_body()).status_code == 200
     assert revoke_user_tokens(api_user) == 2
     r = api.post(base + "/consents", consent_body("+905300000001"))
-    assert r.status_code == 401 and r.json() == {"errors": [{"code": "H351", "message": "Eksik veya geçersiz jeton!"}]}
+    assert r.status_code == 401 and r.json() == {
+        "errors": [{"code": "H351", "message": "Eksik veya geçersiz jeton!"}]
+    }
     assert ApiClient("not-a-token").post(base + "/consents", consent_body()).status_code == 401
     assert ApiToken.objects.filter(kind=ApiTokenKind.ACCESS, revoked_at__isnull=False).count() == 1
 
@@ -101,16 +117,28 @@ def test_token_endpoint_is_limited_per_address_and_failed_logins_per_username(ap
     settings.API_TOKEN_RATE_LIMIT_PER_HOUR = 3
     client = Client(REMOTE_ADDR="10.3.0.1")
     for _ in range(3):
-        assert token(client, grant_type="password", username=api_user.username, password=PASSWORD).status_code == 200
+        assert (
+            token(client, grant_type="password", username=api_user.username, password=PASSWORD).status_code
+            == 200
+        )
     r = token(client, grant_type="password", username=api_user.username, password=PASSWORD)
     assert r.status_code == 429 and r.json()["errors"][0]["code"] == "H084" and int(r["Retry-After"]) > 0
     settings.API_TOKEN_RATE_LIMIT_PER_HOUR = 1000
     settings.API_LOGIN_FAILURES_PER_15_MIN = 2
     for n in range(2):
-        assert token(Client(REMOTE_ADDR=f"10.3.1.{n}"), grant_type="password", username=api_user.username,
-                     password="guess").status_code == 400
+        assert (
+            token(
+                Client(REMOTE_ADDR=f"10.3.1.{n}"),
+                grant_type="password",
+                username=api_user.username,
+                password="guess",
+            ).status_code
+            == 400
+        )
     # Guessing stops, even with the right password from a fresh address.
-    r = token(Client(REMOTE_ADDR="10.3.2.1"), grant_type="password", username=api_user.username, password=PASSWORD)
+    r = token(
+        Client(REMOTE_ADDR="10.3.2.1"), grant_type="password", username=api_user.username, password=PASSWORD
+    )
     assert r.status_code == 429 and r["Retry-After"]
 
 
@@ -124,8 +152,12 @@ def test_oversized_bodies_are_refused_before_parsing(api, base, settings):
 
 
 def test_malformed_json_is_400_h014(api, base):
-    r = api.client.post("/api" + base + "/consents", data="{not json", content_type="application/json",
-                        HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    r = api.client.post(
+        "/api" + base + "/consents",
+        data="{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H014"
     # More form fields than Django accepts is the client's fault too: 400, never 500.
     r = Client().post("/api/oauth2/token", data={f"f{i}": "x" for i in range(1200)})
@@ -145,9 +177,17 @@ def test_counts_far_from_the_limit_reach_redis_in_batches_and_stay_exact_near_it
 
 
 def test_api_requests_skip_session_cookies_and_still_check_the_host(api, base, settings):
-    r = api.post(base + "/consents/status", {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"})
+    r = api.post(
+        base + "/consents/status",
+        {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"},
+    )
     assert r.status_code == 404 and not r.cookies and r["Content-Length"] == str(len(r.content))
     assert "Content-Language" not in r  # İYS's Turkish wording, whatever the visitor's language
-    r = api.client.post("/api" + base + "/consents/status", data="{}", content_type="application/json",
-                        HTTP_HOST="evil.example.com", HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    r = api.client.post(
+        "/api" + base + "/consents/status",
+        data="{}",
+        content_type="application/json",
+        HTTP_HOST="evil.example.com",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
     assert r.status_code == 400

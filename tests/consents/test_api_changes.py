@@ -1,5 +1,6 @@
 """The change feed (consents/changes): İYS's `after` cursor pages without gaps or repeats, even while
 movements keep arriving and some of them commit later than movements recorded after them."""
+
 from __future__ import annotations
 
 import threading
@@ -17,8 +18,17 @@ from tests.consents.test_api_support import api, api_user, base, client_for, con
 def _record(brand, n: int, *, slow: bool) -> None:
     actor = Actor.system("feed-test-writer")
     with transaction.atomic():
-        consent_record(brand=brand, recipient=f"+9053{n:08d}", recipient_type="BIREYSEL", channel="MESAJ",
-                       status="ONAY", source="HS_WEB", consent_date=recent(), actor=actor, via=Via.API)
+        consent_record(
+            brand=brand,
+            recipient=f"+9053{n:08d}",
+            recipient_type="BIREYSEL",
+            channel="MESAJ",
+            status="ONAY",
+            source="HS_WEB",
+            consent_date=recent(),
+            actor=actor,
+            via=Via.API,
+        )
         if slow:
             time.sleep(0.15)  # commits after faster writers' later movements
 
@@ -38,7 +48,10 @@ def test_paging_is_gap_free_and_repeat_free_while_changes_arrive(provider, brand
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=(0, True)), threading.Thread(target=writer, args=(1000, False))]
+    threads = [
+        threading.Thread(target=writer, args=(0, True)),
+        threading.Thread(target=writer, args=(1000, False)),
+    ]
     for t in threads:
         t.start()
     seen: list[str] = []
@@ -61,7 +74,9 @@ def test_paging_is_gap_free_and_repeat_free_while_changes_arrive(provider, brand
         time.sleep(0.05)
     for t in threads:
         t.join()
-    expected = list(ConsentEvent.objects.filter(brand=brand).order_by("id").values_list("transaction_id", flat=True))
+    expected = list(
+        ConsentEvent.objects.filter(brand=brand).order_by("id").values_list("transaction_id", flat=True)
+    )
     assert len(expected) == 80
     assert len(seen) == len(set(seen)), "a movement was listed twice"
     assert seen == expected, "a movement was skipped or listed out of order"
@@ -71,8 +86,14 @@ def test_paging_is_gap_free_and_repeat_free_while_changes_arrive(provider, brand
 def test_source_filter_and_cursor_errors(api, base, brand, settings):
     settings.API_CHANGES_SETTLE_SECONDS = 0
     assert api.post(base + "/consents", consent_body("+905300000001")).status_code == 200
-    consent_reject_by_citizen(brand=brand, recipient="+905300000001", channel="MESAJ", source="IYS_WEB",
-                              actor=Actor.citizen(None, "test"), via=Via.WEB)
+    consent_reject_by_citizen(
+        brand=brand,
+        recipient="+905300000001",
+        channel="MESAJ",
+        source="IYS_WEB",
+        actor=Actor.citizen(None, "test"),
+        via=Via.WEB,
+    )
     iys = api.get(base + "/consents/changes").json()  # İYS's default source: citizens' own movements
     assert [(row["source"], row["status"]) for row in iys["list"]] == [("IYS_WEB", "RET")]
     epoch_ms, _, tx = iys["after"].partition("_")

@@ -1,10 +1,10 @@
 """Adding consents through the API: single, idempotent /v2, batches of up to 1,000, status and history."""
+
 from __future__ import annotations
 
 import datetime as dt
 import time
 
-import pytest
 from django.utils import timezone
 
 from consents.api_models import ApiBatchRequest, BatchState
@@ -21,7 +21,6 @@ from tests.consents.test_api_support import (  # noqa: F401 - fixtures
 )
 
 
-
 def codes(response) -> list[str]:
     return [e["code"] for e in response.json()["errors"]]
 
@@ -33,7 +32,11 @@ def test_add_one_consent_records_it_with_history_naming_the_api_user(api, api_us
     consent = Consent.objects.get(brand=brand, recipient="+905321234567")
     assert consent.status == Status.ONAY and consent.transaction_id == body["transactionId"]
     event = ConsentEvent.objects.get(consent=consent)
-    assert event.via == "API" and event.actor_ref == f"api:{api_user.pk}" and api_user.username in event.actor_label
+    assert (
+        event.via == "API"
+        and event.actor_ref == f"api:{api_user.pk}"
+        and api_user.username in event.actor_label
+    )
     assert len(body["creationDate"]) == 19  # yyyy-mm-dd hh:mm:ss
 
 
@@ -52,8 +55,16 @@ def test_rule_violations_answer_with_the_services_codes(api, base):
 
 
 def test_schema_errors_map_to_iys_codes(api, base):
-    r = api.post(base + "/consents", {"recipient": "+905321234567", "type": "EPOSTAa", "status": "ONAYY",
-                                       "recipientType": "BIREYSEL", "source": "HS_FIZIKSEL_OTAM"})
+    r = api.post(
+        base + "/consents",
+        {
+            "recipient": "+905321234567",
+            "type": "EPOSTAa",
+            "status": "ONAYY",
+            "recipientType": "BIREYSEL",
+            "source": "HS_FIZIKSEL_OTAM",
+        },
+    )
     assert r.status_code == 422
     got = {e["code"]: e for e in r.json()["errors"]}
     assert set(got) == {"H117", "H115", "H119"}
@@ -74,7 +85,10 @@ def test_unknown_dealer_is_403_h180_and_nothing_is_stored(api, base, brand):
 
 def test_retailer_access_is_granted_with_the_consent(api, base, brand):
     dealers = [factories.RetailerFactory(brand=brand) for _ in range(2)]
-    r = api.post(base + "/consents", consent_body(retailerCode=dealers[0].code, retailerAccess=[d.code for d in dealers]))
+    r = api.post(
+        base + "/consents",
+        consent_body(retailerCode=dealers[0].code, retailerAccess=[d.code for d in dealers]),
+    )
     assert r.status_code == 200, r.content
     consent = Consent.objects.get()
     assert consent.retailer == dealers[0]
@@ -102,8 +116,14 @@ def _post_batch(api, base, items, django_capture_on_commit_callbacks, path="/con
 
 def test_batch_of_1000_with_mixed_outcomes(api, base, brand, django_capture_on_commit_callbacks):
     # Already stored: one ONAY (a repeat fails H174), one we move to RET (success).
-    assert api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=3))).status_code == 200
-    assert api.post(base + "/consents", consent_body("+905300000002", consentDate=recent(hours=3))).status_code == 200
+    assert (
+        api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=3))).status_code
+        == 200
+    )
+    assert (
+        api.post(base + "/consents", consent_body("+905300000002", consentDate=recent(hours=3))).status_code
+        == 200
+    )
     items = [consent_body(f"+9053{i:08d}") for i in range(10, 1007)]
     items.append(consent_body("+905300000001"))  # unchanged: H174
     items.append(consent_body("+905300000002", status="RET"))  # change: success
@@ -121,19 +141,27 @@ def test_batch_of_1000_with_mixed_outcomes(api, base, brand, django_capture_on_c
     assert len(by_status["success"]) == 998
     failures = {row["index"]: row["error"]["code"] for row in by_status["failure"]}
     assert failures == {997: "H174", 999: "H175"}
-    assert all(row["transactionId"] and row["requestId"] == accepted["requestId"] for row in by_status["success"])
+    assert all(
+        row["transactionId"] and row["requestId"] == accepted["requestId"] for row in by_status["success"]
+    )
     assert Consent.objects.filter(brand=brand).count() == 999
     assert Consent.objects.get(recipient="+905300000002").status == Status.RET
     assert ApiBatchRequest.objects.get().state == BatchState.DONE
 
 
-def test_batch_is_refused_whole_for_invalid_items_duplicates_and_size(api, base, django_capture_on_commit_callbacks):
+def test_batch_is_refused_whole_for_invalid_items_duplicates_and_size(
+    api, base, django_capture_on_commit_callbacks
+):
     items = [consent_body("+905300000001"), consent_body("+905300000002", type="EPOSTAA")]
     r = _post_batch(api, base, items, django_capture_on_commit_callbacks)
     assert r.status_code == 422 and [(e["index"], e["code"]) for e in r.json()["errors"]] == [(1, "H117")]
     # Shape first, then the rules: every offending item is named by its index.
-    items = [consent_body("+905300000001"), consent_body("+905300000002", status="ONAY", source="HS_KARAR"),
-             consent_body("0530 000 00 01"), consent_body("not-a-phone")]
+    items = [
+        consent_body("+905300000001"),
+        consent_body("+905300000002", status="ONAY", source="HS_KARAR"),
+        consent_body("0530 000 00 01"),
+        consent_body("not-a-phone"),
+    ]
     r = _post_batch(api, base, items, django_capture_on_commit_callbacks)
     assert r.status_code == 422
     errors = sorted((e["index"], e["code"]) for e in r.json()["errors"])
@@ -145,7 +173,9 @@ def test_batch_is_refused_whole_for_invalid_items_duplicates_and_size(api, base,
     assert not ApiBatchRequest.objects.exists() and not Consent.objects.exists()
 
 
-def test_batch_v2_reports_the_request_that_recorded_a_repeated_consent(api, base, django_capture_on_commit_callbacks):
+def test_batch_v2_reports_the_request_that_recorded_a_repeated_consent(
+    api, base, django_capture_on_commit_callbacks
+):
     item = consent_body("+905300000001")
     first = _post_batch(api, base, [item], django_capture_on_commit_callbacks)
     assert api.get(base + "/consents/request/" + first.json()["requestId"]).json()[0]["status"] == "success"
@@ -172,38 +202,70 @@ def test_request_id_checks(api, base):
 
 def test_status_of_one_and_of_many(api, base, brand):
     assert api.post(base + "/consents", consent_body("+905300000001")).status_code == 200
-    assert api.post(base + "/consents", consent_body("+905300000002", consentDate=recent(hours=3))).status_code == 200
+    assert (
+        api.post(base + "/consents", consent_body("+905300000002", consentDate=recent(hours=3))).status_code
+        == 200
+    )
     assert api.post(base + "/consents", consent_body("+905300000002", status="RET")).status_code == 200
-    assert api.post(base + "/consents", consent_body("+905300000004", recipientType="TACIR", status="ONAY")).status_code == 200
-    r = api.post(base + "/consents/status", {"recipient": "0530 000 00 01", "recipientType": "BIREYSEL", "type": "MESAJ"})
+    assert (
+        api.post(
+            base + "/consents", consent_body("+905300000004", recipientType="TACIR", status="ONAY")
+        ).status_code
+        == 200
+    )
+    r = api.post(
+        base + "/consents/status",
+        {"recipient": "0530 000 00 01", "recipientType": "BIREYSEL", "type": "MESAJ"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "ONAY" and r.json()["recipient"] == "+905300000001"
-    r = api.post(base + "/consents/BIREYSEL/status/MESAJ",
-                 {"recipients": ["+905300000001", "+905300000002", "+905300000003"]})
+    r = api.post(
+        base + "/consents/BIREYSEL/status/MESAJ",
+        {"recipients": ["+905300000001", "+905300000002", "+905300000003"]},
+    )
     assert r.status_code == 200 and r.json()["list"] == ["+905300000001"]
     # TACIR is opt-out: no record means permission; RET only forbids.
     r = api.post(base + "/consents/TACIR/status/MESAJ", {"recipients": ["+905300000003", "+905300000004"]})
     assert r.json()["list"] == ["+905300000003", "+905300000004"]
     r = api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": ["+905300000001", "05300000001"]})
-    assert r.status_code == 422 and codes(r) == ["H193"] and r.json()["errors"][0]["location"] == ["recipients", 1]
+    assert (
+        r.status_code == 422
+        and codes(r) == ["H193"]
+        and r.json()["errors"][0]["location"] == ["recipients", 1]
+    )
     r = api.post(base + "/consents/BIREYSEL/status/EPOSTA", {"recipients": ["+905300000001"]})
     assert codes(r) == ["H464"]
     assert codes(api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": []})) == ["H164"]
     assert codes(api.post(base + "/consents/BIREYSEL/status/MESAJ", {})) == ["H097"]
-    r = api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": [f"+9053{i:08d}" for i in range(1001)]})
+    r = api.post(
+        base + "/consents/BIREYSEL/status/MESAJ", {"recipients": [f"+9053{i:08d}" for i in range(1001)]}
+    )
     assert r.status_code == 422 and codes(r) == ["H125"]
 
 
 def test_history_newest_consent_date_first_with_paging(api, base):
-    assert api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=5))).status_code == 200
-    assert api.post(base + "/consents", consent_body("+905300000001", status="RET", consentDate=recent(hours=4))).status_code == 200
-    assert api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=3))).status_code == 200
+    assert (
+        api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=5))).status_code
+        == 200
+    )
+    assert (
+        api.post(
+            base + "/consents", consent_body("+905300000001", status="RET", consentDate=recent(hours=4))
+        ).status_code
+        == 200
+    )
+    assert (
+        api.post(base + "/consents", consent_body("+905300000001", consentDate=recent(hours=3))).status_code
+        == 200
+    )
     query = {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"}
     r = api.post(base + "/consents/history?limit=2", query)
     assert r.status_code == 200
     body = r.json()
     assert [row["status"] for row in body["list"]] == ["ONAY", "RET"]
     assert body["pagination"] == {"totalCount": 3, "pageSize": 2, "offset": 0}
-    assert [row["status"] for row in api.post(base + "/consents/history?limit=2&offset=2", query).json()["list"]] == ["ONAY"]
+    assert [
+        row["status"] for row in api.post(base + "/consents/history?limit=2&offset=2", query).json()["list"]
+    ] == ["ONAY"]
     assert codes(api.post(base + "/consents/history?limit=1000", query)) == ["H186"]
     assert codes(api.post(base + "/consents/history?limit=0", query)) == ["H187"]
 
@@ -211,12 +273,18 @@ def test_history_newest_consent_date_first_with_paging(api, base):
 def test_brands_list_with_stats(api, provider, brand):
     factories.BrandFactory(provider=provider, name="Alt Marka")
     factories.RetailerFactory(brand=brand)
-    assert api.post(f"/sps/{provider.iys_code}/brands/{brand.brand_code}/consents", consent_body()).status_code == 200
+    assert (
+        api.post(f"/sps/{provider.iys_code}/brands/{brand.brand_code}/consents", consent_body()).status_code
+        == 200
+    )
     r = api.get(f"/sps/{provider.iys_code}/brands")
     assert r.status_code == 200
     master = r.json()[0]
     assert master["brandCode"] == brand.brand_code and master["master"] is True
-    assert master["stats"] == {"consents": {"approval": 1, "rejection": 0, "total": 1}, "retailers": {"total": 1}}
+    assert master["stats"] == {
+        "consents": {"approval": 1, "rejection": 0, "total": 1},
+        "retailers": {"total": 1},
+    }
     assert len(r.json()) == 2
 
 

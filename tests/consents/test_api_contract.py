@@ -4,6 +4,7 @@ Every implemented operation replays the official request examples and its answer
 against the official response schemas. The official document contradicts itself in a few places;
 the patches below follow its examples (what İYS actually sends) and say why.
 """
+
 from __future__ import annotations
 
 import copy
@@ -52,9 +53,19 @@ IMPLEMENTED = [
 
 # --- The official schemas, resolved and patched -------------------------------------------------
 
-_ITEM_ERRORS = {"type": "array", "items": {"type": "object", "properties": {
-    "code": {"type": "string"}, "message": {"type": "string"}, "location": {"type": "array"}, "index": {"type": "integer"},
-}, "required": ["code", "message"]}}
+_ITEM_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "location": {"type": "array"},
+            "index": {"type": "integer"},
+        },
+        "required": ["code", "message"],
+    },
+}
 
 
 def _resolve(node: Any, doc: dict) -> Any:
@@ -64,7 +75,9 @@ def _resolve(node: Any, doc: dict) -> Any:
             for part in node["$ref"].lstrip("#/").split("/"):
                 target = target[part]
             return _resolve(_patched_component(node["$ref"], target), doc)
-        return {k: _resolve(v, doc) for k, v in node.items() if k not in ("example", "examples", "x-examples")}
+        return {
+            k: _resolve(v, doc) for k, v in node.items() if k not in ("example", "examples", "x-examples")
+        }
     if isinstance(node, list):
         return [_resolve(v, doc) for v in node]
     return node
@@ -75,10 +88,16 @@ def _patched_component(ref: str, schema: dict) -> dict:
     schema = copy.deepcopy(schema)
     if name == "BrandStats":
         # Declared as an array of arrays; every example (and İYS) sends one object.
-        return {"type": "object", "properties": {
-            "consents": {"type": "object", "properties": {n: {"type": "integer"} for n in ("approval", "rejection", "total")}},
-            "retailers": {"type": "object", "properties": {"total": {"type": "integer"}}},
-        }}
+        return {
+            "type": "object",
+            "properties": {
+                "consents": {
+                    "type": "object",
+                    "properties": {n: {"type": "integer"} for n in ("approval", "rejection", "total")},
+                },
+                "retailers": {"type": "object", "properties": {"total": {"type": "integer"}}},
+            },
+        }
     if name == "Code-Name":
         schema["properties"]["code"] = {"type": ["integer", "string"]}  # examples send "34"
     if name in ("InvalidError", "ConsentError"):
@@ -114,7 +133,9 @@ def assert_official(method: str, path: str, response) -> Any:
     """The response's status is documented for the operation and its body validates against it."""
     doc_responses = official()["paths"][path][method]["responses"]
     status = response.status_code
-    assert str(status) in doc_responses or status in (401, 403, 404, 413, 429), f"{status} undocumented for {method} {path}"
+    assert str(status) in doc_responses or status in (401, 403, 404, 413, 429), (
+        f"{status} undocumented for {method} {path}"
+    )
     if status == 204:
         return None
     body = response.json()
@@ -124,7 +145,9 @@ def assert_official(method: str, path: str, response) -> Any:
         if path == "/oauth2/token" and status == 400:
             assert set(body) == {"error", "error_description"}
         else:
-            jsonschema.validate(body, {"type": "object", "properties": {"errors": _ITEM_ERRORS}, "required": ["errors"]})
+            jsonschema.validate(
+                body, {"type": "object", "properties": {"errors": _ITEM_ERRORS}, "required": ["errors"]}
+            )
     if schema is not None:
         jsonschema.Draft7Validator(schema).validate(body)
     return body
@@ -138,8 +161,19 @@ def request_examples(method: str, path: str, content_type: str = "application/js
 
 # --- Fixtures: a provider whose codes match the examples -----------------------------------------
 
-EXAMPLE_RETAILERS = [55550127, 58795354, 30143398, 66438915, 71007289, 12313344, 23456677, 12321144, 23408865,
-                     12389900, 23465544]
+EXAMPLE_RETAILERS = [
+    55550127,
+    58795354,
+    30143398,
+    66438915,
+    71007289,
+    12313344,
+    23456677,
+    12321144,
+    23408865,
+    12389900,
+    23465544,
+]
 
 
 @pytest.fixture
@@ -187,7 +221,10 @@ def test_token_examples(provider):
 
 def test_consent_examples_single_v2_batch_and_batch_status(world, django_capture_on_commit_callbacks):
     api, provider, brand = world
-    for path in ("/sps/{iysCode}/brands/{brandCode}/consents", "/v2/sps/{iysCode}/brands/{brandCode}/consents"):
+    for path in (
+        "/sps/{iysCode}/brands/{brandCode}/consents",
+        "/v2/sps/{iysCode}/brands/{brandCode}/consents",
+    ):
         for name, example in request_examples("post", path).items():
             target = url(path, provider, brand)
             if path.startswith("/v2"):
@@ -198,8 +235,10 @@ def test_consent_examples_single_v2_batch_and_batch_status(world, django_capture
             if path.startswith("/v2"):
                 again = api.post(target, example)
                 assert assert_official("post", path, again) == body
-    for version, path in ((1, "/sps/{iysCode}/brands/{brandCode}/consents/request"),
-                          (2, "/v2/sps/{iysCode}/brands/{brandCode}/consents/request")):
+    for version, path in (
+        (1, "/sps/{iysCode}/brands/{brandCode}/consents/request"),
+        (2, "/v2/sps/{iysCode}/brands/{brandCode}/consents/request"),
+    ):
         for name, example in request_examples("post", path).items():
             with django_capture_on_commit_callbacks(execute=True):
                 r = api.post(url(path, provider, brand), example)
@@ -214,11 +253,23 @@ def test_consent_examples_single_v2_batch_and_batch_status(world, django_capture
 
 def test_status_history_and_changes_examples(world):
     api, provider, brand = world
-    for recipient, channel in (("ornekeposta@ornekeposta.com", "EPOSTA"), ("+905311333449", "ARAMA"),
-                               ("+905311333449", "MESAJ"), ("+905055566790", "MESAJ")):
-        r = api.post(url("/sps/{iysCode}/brands/{brandCode}/consents", provider, brand), {
-            "consentDate": "2020-07-08 07:07:07", "source": "HS_CAGRI_MERKEZI", "recipient": recipient,
-            "recipientType": "BIREYSEL", "status": "ONAY", "type": channel})
+    for recipient, channel in (
+        ("ornekeposta@ornekeposta.com", "EPOSTA"),
+        ("+905311333449", "ARAMA"),
+        ("+905311333449", "MESAJ"),
+        ("+905055566790", "MESAJ"),
+    ):
+        r = api.post(
+            url("/sps/{iysCode}/brands/{brandCode}/consents", provider, brand),
+            {
+                "consentDate": "2020-07-08 07:07:07",
+                "source": "HS_CAGRI_MERKEZI",
+                "recipient": recipient,
+                "recipientType": "BIREYSEL",
+                "status": "ONAY",
+                "type": channel,
+            },
+        )
         assert r.status_code == 200, r.content
     path = "/sps/{iysCode}/brands/{brandCode}/consents/status"
     for name, example in request_examples("post", path).items():
@@ -229,7 +280,9 @@ def test_status_history_and_changes_examples(world):
         channel = "EPOSTA" if "@" in example["recipients"][0] else "MESAJ"
         r = api.post(url(path, provider, brand, recipientType="BIREYSEL", type=channel), example)
         body = assert_official("post", path, r)
-        assert body["list"] == ([example["recipients"][0]] if channel == "EPOSTA" else ["+905055566790"]), name
+        assert body["list"] == ([example["recipients"][0]] if channel == "EPOSTA" else ["+905055566790"]), (
+            name
+        )
     path = "/sps/{iysCode}/brands/{brandCode}/consents/history"
     for name, example in request_examples("post", path).items():
         body = assert_official("post", path, api.post(url(path, provider, brand), example))
@@ -252,17 +305,31 @@ def test_retailer_examples(world):
     listing = assert_official("get", path, api.get(url(path, provider, brand) + "?offset=0&limit=5"))
     assert listing["pagination"]["totalCount"] == len(EXAMPLE_RETAILERS) + 1
     one = "/sps/{iysCode}/brands/{brandCode}/retailers/{retailerCode}"
-    assert assert_official("get", one, api.get(url(one, provider, brand, retailerCode=created)))["title"] == "XYZ Ticaret"
+    assert (
+        assert_official("get", one, api.get(url(one, provider, brand, retailerCode=created)))["title"]
+        == "XYZ Ticaret"
+    )
     assert_official("get", one, api.get(url(one, provider, brand, retailerCode=99999999)))
     assert_official("delete", one, api.call("DELETE", url(one, provider, brand, retailerCode=created)))
 
 
 def test_retailer_access_examples(world):
     api, provider, brand = world
-    for recipient, channel, rtype in (("+905377115251", "MESAJ", "BIREYSEL"), ("ornek@adiniz.com", "EPOSTA", "TACIR")):
-        r = api.post(url("/sps/{iysCode}/brands/{brandCode}/consents", provider, brand), {
-            "consentDate": "2020-07-08 07:07:07", "source": "HS_WEB", "recipient": recipient,
-            "recipientType": rtype, "status": "ONAY", "type": channel})
+    for recipient, channel, rtype in (
+        ("+905377115251", "MESAJ", "BIREYSEL"),
+        ("ornek@adiniz.com", "EPOSTA", "TACIR"),
+    ):
+        r = api.post(
+            url("/sps/{iysCode}/brands/{brandCode}/consents", provider, brand),
+            {
+                "consentDate": "2020-07-08 07:07:07",
+                "source": "HS_WEB",
+                "recipient": recipient,
+                "recipientType": rtype,
+                "status": "ONAY",
+                "type": channel,
+            },
+        )
         assert r.status_code == 200, r.content
     base = "/sps/{iysCode}/brands/{brandCode}/consents/retailers/access"
     for method in ("post", "put"):
@@ -289,7 +356,9 @@ def test_push_examples(world):
     assert listed[0]["url"] == "https://push.iys.org.tr/push/api"
     path = "/sps/{iysCode}/brands/{brandCode}/push/unregistration"
     for name, example in request_examples("post", path).items():
-        assert assert_official("post", path, api.post(url(path, provider, brand), example)) == {"message": "Bağlantı Kaldırıldı"}
+        assert assert_official("post", path, api.post(url(path, provider, brand), example)) == {
+            "message": "Bağlantı Kaldırıldı"
+        }
 
 
 def test_integrator_listing(world):
@@ -312,7 +381,8 @@ ERROR_REPLAY = {
 }
 # Error examples we answer differently, and why.
 NOT_REPRODUCED = {
-    "OneConsentRequestInvalidPhoneNumber",  # İYS lists H160 and H121 for one number; we name the first rule broken (H160)
+    # İYS lists H160 and H121 for one number; we name the first rule it breaks (H160).
+    "OneConsentRequestInvalidPhoneNumber",
 }
 
 
@@ -321,7 +391,9 @@ def _derived_requests(method: str, path: str):
     for status, spec in official()["paths"][path][method]["responses"].items():
         if status != "422":
             continue
-        for name, ex in ((spec.get("content") or {}).get("application/json", {}).get("examples") or {}).items():
+        for name, ex in (
+            (spec.get("content") or {}).get("application/json", {}).get("examples") or {}
+        ).items():
             if name in NOT_REPRODUCED:
                 continue
             errors = ex["value"]["errors"]
@@ -367,9 +439,16 @@ def test_official_403_and_401_examples(world):
     body = request_examples("post", path)["ConsentDetail"]
     other = factories.BrandFactory()
     r = api.post(url(path, other.provider, other), body)
-    assert assert_official("post", path, r) == {"errors": [{"code": "H353", "message": "iysCode, kullanıcı izinleriyle eşleştirilemiyor"}]}
+    assert assert_official("post", path, r) == {
+        "errors": [{"code": "H353", "message": "iysCode, kullanıcı izinleriyle eşleştirilemiyor"}]
+    }
     r = api.post(url(path, provider, other), body)
-    assert assert_official("post", path, r)["errors"][0]["message"] == "brandCode, kullanıcı izinleriyle eşleştirilemiyor"
+    assert (
+        assert_official("post", path, r)["errors"][0]["message"]
+        == "brandCode, kullanıcı izinleriyle eşleştirilemiyor"
+    )
     r = ApiClient("expired").post(url(path, provider, brand), body)
-    official_401 = official()["paths"][path]["post"]["responses"]["401"]["content"]["application/json"]["examples"]
+    official_401 = official()["paths"][path]["post"]["responses"]["401"]["content"]["application/json"][
+        "examples"
+    ]
     assert assert_official("post", path, r) == official_401["missingToken"]["value"]

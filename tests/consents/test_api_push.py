@@ -1,5 +1,6 @@
 """Push of citizens' own movements to a provider's endpoint, delivered by a real Celery worker:
 basic auth, an HMAC-SHA256 signature of the body, and retries with backoff after a failure."""
+
 from __future__ import annotations
 
 import base64
@@ -49,18 +50,28 @@ def fast_retries(monkeypatch):
     monkeypatch.setenv("API_PUSH_RETRY_BASE_SECONDS", "1")
 
 
-def test_rejection_is_pushed_signed_and_retried_until_delivered(fast_retries, receiver, celery_worker, provider, brand, settings):
+def test_rejection_is_pushed_signed_and_retried_until_delivered(
+    fast_retries, receiver, celery_worker, provider, brand, settings
+):
     settings.API_PUSH_ALLOW_HTTP = True  # the test endpoint is plain http on 127.0.0.1
     api = client_for(make_api_user(provider=provider))
     base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
     url = f"http://127.0.0.1:{receiver.server_address[1]}/push"
-    r = api.post(base + "/push/registration", {"connection": [
-        {"url": url, "type": "MESAJ", "username": "hook", "password": "s3cret-key"}]})
+    r = api.post(
+        base + "/push/registration",
+        {"connection": [{"url": url, "type": "MESAJ", "username": "hook", "password": "s3cret-key"}]},
+    )
     assert r.status_code == 200, r.content
     assert api.get(base + "/push/registration").json()[0]["status"] == "Bağlantı Oluşturuldu"
     assert api.post(base + "/consents", consent_body("+905300000001")).status_code == 200
-    event = consent_reject_by_citizen(brand=brand, recipient="+905300000001", channel="MESAJ", source="IYS_KISAMESAJ",
-                                      actor=Actor.citizen(None, "vatandaş"), via=Via.SMS).event
+    event = consent_reject_by_citizen(
+        brand=brand,
+        recipient="+905300000001",
+        channel="MESAJ",
+        source="IYS_KISAMESAJ",
+        actor=Actor.citizen(None, "vatandaş"),
+        via=Via.SMS,
+    ).event
     deadline = time.monotonic() + 30
     delivery = None
     while time.monotonic() < deadline:
@@ -68,14 +79,18 @@ def test_rejection_is_pushed_signed_and_retried_until_delivered(fast_retries, re
         if delivery and delivery.state == DeliveryState.DELIVERED:
             break
         time.sleep(0.2)
-    assert delivery is not None and delivery.state == DeliveryState.DELIVERED, (delivery and delivery.__dict__)
+    assert delivery is not None and delivery.state == DeliveryState.DELIVERED, delivery and delivery.__dict__
     assert delivery.attempts == 2 and len(_Receiver.calls) == 2  # one 503, then success
     call = _Receiver.calls[-1]
     assert call["headers"]["Authorization"] == "Basic " + base64.b64encode(b"hook:s3cret-key").decode()
     expected = signature("s3cret-key", call["headers"]["X-Ileti-Timestamp"], call["body"])
     assert call["headers"]["X-Ileti-Signature"] == expected
     pushed = json.loads(call["body"])["list"][0]
-    assert pushed["status"] == "RET" and pushed["source"] == "IYS_KISAMESAJ" and pushed["recipient"] == "+905300000001"
+    assert (
+        pushed["status"] == "RET"
+        and pushed["source"] == "IYS_KISAMESAJ"
+        and pushed["recipient"] == "+905300000001"
+    )
     assert pushed["transactionId"] == event.transaction_id and pushed["brandCode"] == brand.brand_code
     # The provider's own movements are not pushed; nothing more arrives.
     assert PushDelivery.objects.count() == 1
@@ -93,8 +108,15 @@ def test_registration_requires_https_and_at_most_two_per_type(provider, brand):
     conn = {"url": "http://push.example.com/x", "type": "EPOSTA", "username": "u", "password": "p"}
     assert api.post(base + "/push/registration", {"connection": [conn]}).json()["errors"][0]["code"] == "H531"
     for n in range(2):
-        assert api.post(base + "/push/registration", {"connection": [dict(conn, url=f"https://e{n}.example.com/")]}).status_code == 200
+        assert (
+            api.post(
+                base + "/push/registration", {"connection": [dict(conn, url=f"https://e{n}.example.com/")]}
+            ).status_code
+            == 200
+        )
     r = api.post(base + "/push/registration", {"connection": [dict(conn, url="https://e9.example.com/")]})
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "H532"
-    r = api.post(base + "/push/registration", {"connection": [{"url": "https://a.example.com", "type": "EPOSTA"}]})
+    r = api.post(
+        base + "/push/registration", {"connection": [{"url": "https://a.example.com", "type": "EPOSTA"}]}
+    )
     assert r.status_code == 422 and {e["code"] for e in r.json()["errors"]} == {"H093"}

@@ -1,4 +1,5 @@
 """Dealers through the API (create, list, get, delete) and dealers' access to consents."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,16 @@ from tests import factories
 from tests.consents.test_api_support import api, api_user, base, consent_body  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
-NEW = {"title": "XYZ Ticaret", "name": "Adım Soyadım", "tckn": "57703411244", "mobile": "+905325001111",
-       "tin": "8450525470", "city": {"code": "34", "name": "İstanbul"}, "town": {"code": "01", "name": "Kadıköy"},
-       "status": "active"}
+NEW = {
+    "title": "XYZ Ticaret",
+    "name": "Adım Soyadım",
+    "tckn": "57703411244",
+    "mobile": "+905325001111",
+    "tin": "8450525470",
+    "city": {"code": "34", "name": "İstanbul"},
+    "town": {"code": "01", "name": "Kadıköy"},
+    "status": "active",
+}
 
 
 def test_create_list_get_and_delete_a_dealer(api, base, brand, provider):
@@ -52,19 +60,34 @@ def test_grant_list_and_remove_retailer_access(api, base, brand):
     one = {"type": "MESAJ", "recipientType": "BIREYSEL", "recipient": "+905300000001"}
     r = api.post(base + "/consents/retailers/access", dict(one, retailerAccess=[d1.code]))
     assert r.status_code == 200 and r.json()["transactionId"]
-    r = api.post(base + "/consents/retailers/access", dict(one, recipient="+905300000009", retailerAccess=[d1.code]))
+    r = api.post(
+        base + "/consents/retailers/access", dict(one, recipient="+905300000009", retailerAccess=[d1.code])
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H401"
     r = api.post(base + "/consents/retailers/access", dict(one, retailerAccess=[99999999]))
     assert r.status_code == 403 and r.json()["errors"][0]["location"] == ["retailerAccess", 0]
     many = {"type": "MESAJ", "recipientType": "BIREYSEL", "recipients": ["+905300000001", "+905300000002"]}
-    assert api.call("PUT", base + "/consents/retailers/access", dict(many, retailerAccess=[d2.code])).status_code == 202
+    assert (
+        api.call("PUT", base + "/consents/retailers/access", dict(many, retailerAccess=[d2.code])).status_code
+        == 202
+    )
     assert set(RetailerAccess.objects.values_list("retailer_id", flat=True)) == {d2.pk}
-    listed = api.post(f"/sps/{brand.provider.iys_code}/brands/{brand.brand_code}/consent/retailers/access/list", one)
+    listed = api.post(
+        f"/sps/{brand.provider.iys_code}/brands/{brand.brand_code}/consent/retailers/access/list", one
+    )
     assert [row["retailerCode"] for row in listed.json()["list"]] == [d2.code]
-    assert api.post(base + "/consents/retailers/access/remove", dict(many, retailerAccess=[d2.code])).status_code == 200
+    assert (
+        api.post(base + "/consents/retailers/access/remove", dict(many, retailerAccess=[d2.code])).status_code
+        == 200
+    )
     assert not RetailerAccess.objects.exists()
     api.call("PUT", base + "/consents/retailers/access", dict(many, retailerAccess=[d1.code, d2.code]))
     assert RetailerAccess.objects.count() == 4
     assert api.post(base + "/consents/retailers/access/remove/all", many).status_code == 202
     assert not RetailerAccess.objects.exists()
-    assert api.post(base + "/consents/retailers/access", dict(one, retailerAccess=[])).json()["errors"][0]["code"] == "H163"
+    assert (
+        api.post(base + "/consents/retailers/access", dict(one, retailerAccess=[])).json()["errors"][0][
+            "code"
+        ]
+        == "H163"
+    )

@@ -1,5 +1,6 @@
 """Property-based run of schemathesis against OUR OpenAPI document, through the WSGI app:
 whatever the generated input, the API never answers with a 5xx."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,10 @@ schema = schemathesis.from_dict(
     ninja_api.get_openapi_schema(path_prefix="/api"),
     base_url="/",
     # Valid and deliberately invalid inputs (wrong types, missing fields, out-of-range numbers).
-    data_generation_methods=[schemathesis.DataGenerationMethod.positive, schemathesis.DataGenerationMethod.negative],
+    data_generation_methods=[
+        schemathesis.DataGenerationMethod.positive,
+        schemathesis.DataGenerationMethod.negative,
+    ],
 )
 APP = get_wsgi_application()
 
@@ -60,7 +64,14 @@ def test_no_server_errors(case, token_and_codes):
         if "brandCode" in params:
             params["brandCode"] = brand_code
     response = case.call_wsgi(app=APP, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code < 500, (case.method, case.formatted_path, case.body, response.get_data(as_text=True)[:500])
-    if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
+    assert response.status_code < 500, (
+        case.method,
+        case.formatted_path,
+        case.body,
+        response.get_data(as_text=True)[:500],
+    )
+    if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith(
+        "application/json"
+    ):
         body = response.json
         assert "errors" in body or "error" in body, body

@@ -1,4 +1,5 @@
 """Who may act on what: another provider's brands, intermediaries' authorisations, dealers' one brand."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,14 +47,18 @@ def test_intermediary_asks_only_for_authorised_brands_and_channels(stored, provi
     factories.IntermediaryAuthorizationFactory(intermediary=intermediary, brand=brand, channel="MESAJ")
     other_brand = factories.BrandFactory(provider=provider)
     sender = client_for(make_api_user(intermediary=intermediary))
-    r = sender.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": ["+905300000001", "+905300000002"]})
+    r = sender.post(
+        base + "/consents/BIREYSEL/status/MESAJ", {"recipients": ["+905300000001", "+905300000002"]}
+    )
     assert r.status_code == 200 and r.json()["list"] == ["+905300000001"]
     assert sender.post(base + "/consents/status", QUERY).json()["status"] == "ONAY"
     # Not authorised for e-mail, nor for the other brand.
     r = sender.post(base + "/consents/BIREYSEL/status/EPOSTA", {"recipients": ["ayse@example.com"]})
     assert error(r)[:2] == (403, "H353")
-    r = sender.post(f"/sps/{provider.iys_code}/brands/{other_brand.brand_code}/consents/BIREYSEL/status/MESAJ",
-                    {"recipients": ["+905300000001"]})
+    r = sender.post(
+        f"/sps/{provider.iys_code}/brands/{other_brand.brand_code}/consents/BIREYSEL/status/MESAJ",
+        {"recipients": ["+905300000001"]},
+    )
     assert error(r)[:2] == (403, "H353")
     # Status only: no writes, no history, no retailers.
     assert error(sender.post(base + "/consents", consent_body("+905300000009")))[:2] == (403, "H363")
@@ -61,7 +66,9 @@ def test_intermediary_asks_only_for_authorised_brands_and_channels(stored, provi
     assert error(sender.get(f"/sps/{provider.iys_code}/brands"))[:2] == (403, "H363")
     # Its authorised brands, İYS's integrator listing.
     listing = sender.get(f"/integrator/{intermediary.code}/sps").json()
-    assert [(b["brandCode"], b.get("MESAJ"), b.get("EPOSTA")) for b in listing["list"]] == [(brand.brand_code, "read", None)]
+    assert [(b["brandCode"], b.get("MESAJ"), b.get("EPOSTA")) for b in listing["list"]] == [
+        (brand.brand_code, "read", None)
+    ]
     # A revocation takes effect at once.
     auth = intermediary.authorizations.get()
     auth.revoked_at = timezone.now()
@@ -79,11 +86,21 @@ def test_a_dealer_acts_only_within_its_brand_and_as_the_dealer(stored, provider,
     event = ConsentEvent.objects.get(transaction_id=r.json()["transactionId"])
     assert event.actor_kind == ActorKind.RETAILER and event.retailer == dealer
     assert api.post(base + "/consents/status", QUERY).json()["status"] == Status.ONAY
-    r = api.post(f"/sps/{provider.iys_code}/brands/{other_brand.brand_code}/consents", consent_body("+905300000006"))
+    r = api.post(
+        f"/sps/{provider.iys_code}/brands/{other_brand.brand_code}/consents", consent_body("+905300000006")
+    )
     assert error(r)[:2] == (403, "H353")
     # Managing the brand's dealers or push endpoints is the provider's business.
     assert error(api.get(base + "/retailers"))[:2] == (403, "H363")
-    assert error(api.post(base + "/push/registration", {"connection": [
-        {"url": "https://example.com/push", "type": "MESAJ", "username": "u", "password": "p"}]}))[:2] == (403, "H363")
+    assert error(
+        api.post(
+            base + "/push/registration",
+            {
+                "connection": [
+                    {"url": "https://example.com/push", "type": "MESAJ", "username": "u", "password": "p"}
+                ]
+            },
+        )
+    )[:2] == (403, "H363")
     brands = api.get(f"/sps/{provider.iys_code}/brands").json()
     assert [b["brandCode"] for b in brands] == [brand.brand_code]

@@ -1,4 +1,5 @@
 """Shared helpers of the API tests: API users, tokens, a client that speaks JSON, the official document."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,13 @@ def make_api_user(*, provider=None, retailer=None, intermediary=None, username: 
         kind, provider = ApiUserKind.RETAILER, retailer.brand.provider
     else:
         kind = ApiUserKind.PROVIDER
-    user = ApiUser(kind=kind, provider=provider, retailer=retailer, intermediary=intermediary,
-                   username=username or f"api-{ApiUser.objects.count() + 1}-{kind.lower()}")
+    user = ApiUser(
+        kind=kind,
+        provider=provider,
+        retailer=retailer,
+        intermediary=intermediary,
+        username=username or f"api-{ApiUser.objects.count() + 1}-{kind.lower()}",
+    )
     user.set_password(PASSWORD)
     user.save()
     return user
@@ -73,8 +79,12 @@ def recent(days: int = 0, hours: int = 1) -> str:
 
 def consent_body(recipient: str = "+905321234567", **overrides: Any) -> dict[str, Any]:
     body = {
-        "recipient": recipient, "type": "MESAJ" if "@" not in recipient else "EPOSTA", "source": "HS_WEB",
-        "status": "ONAY", "consentDate": recent(), "recipientType": "BIREYSEL",
+        "recipient": recipient,
+        "type": "MESAJ" if "@" not in recipient else "EPOSTA",
+        "source": "HS_WEB",
+        "status": "ONAY",
+        "consentDate": recent(),
+        "recipientType": "BIREYSEL",
     }
     body.update(overrides)
     return body
@@ -93,5 +103,3 @@ def api(api_user) -> ApiClient:
 @pytest.fixture
 def base(provider, brand) -> str:
     return f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
-
-

@@ -1,4 +1,7 @@
-"""manage.py create_api_user --iys-code <N> --username <U> --password <P> [--intermediary <code>] [--retailer <code>]"""
+"""manage.py create_api_user --iys-code <N> --username <U> --password <P>
+[--intermediary <code>] [--retailer <code>] [--label <text>]
+"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--iys-code", type=int, help="The provider's İYS code.")
-        parser.add_argument("--intermediary", type=int, help="An intermediary's code (its user only asks status).")
-        parser.add_argument("--retailer", type=int, help="A dealer's 8-digit code: the user acts as that dealer.")
+        parser.add_argument(
+            "--intermediary", type=int, help="An intermediary's code (its user only asks status)."
+        )
+        parser.add_argument(
+            "--retailer", type=int, help="A dealer's 8-digit code: the user acts as that dealer."
+        )
         parser.add_argument("--username", required=True)
         parser.add_argument("--password", help="At least 12 characters; generated and printed when omitted.")
         parser.add_argument("--label", default="")
@@ -38,10 +45,18 @@ class Command(BaseCommand):
                 if retailer is None:
                     raise CommandError(f"No dealer with code {opts['retailer']}.")
         try:
-            user = api_user_create(username=opts["username"], password=password, provider=provider,
-                                   retailer=retailer, intermediary=intermediary, label=opts["label"])
+            user = api_user_create(
+                username=opts["username"],
+                password=password,
+                provider=provider,
+                retailer=retailer,
+                intermediary=intermediary,
+                label=opts["label"],
+            )
         except ApiUserError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(f"API user {user.username} ({user.get_kind_display()}) created."))
+        self.stdout.write(
+            self.style.SUCCESS(f"API user {user.username} ({user.get_kind_display()}) created.")
+        )
         if not opts["password"]:
             self.stdout.write(f"password: {password}")
