@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -11,7 +12,7 @@ import time
 import httpx
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from .api_models import DeliveryState, PushDelivery, PushRegistration, PushState
@@ -151,3 +152,31 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
         # Without a broker (embedded default) a retry would run at once and block the caller.
         return "pending"
     raise self.retry(countdown=_backoff(attempts))
+
+
+STALE_BATCH_AFTER = dt.timedelta(minutes=5)
+STALE_DELIVERY_AFTER = dt.timedelta(hours=2)
+
+
+@shared_task(name="consents.api.sweep")
+def sweep_api_work() -> dict:
+    """Safety net (beat): re-queue batches and push deliveries whose task was lost (broker outage,
+    a commit hook that never ran). Both tasks are idempotent, so a duplicate does no harm."""
+    from .api_models import ApiBatchRequest, BatchState
+
+    now = timezone.now()
+    batch_ids = list(
+        ApiBatchRequest.objects.filter(
+            state__in=[BatchState.PENDING, BatchState.PROCESSING], created_at__lt=now - STALE_BATCH_AFTER
+        ).values_list("id", flat=True)[:500]
+    )
+    for batch_id in batch_ids:
+        process_api_batch.delay(batch_id)
+    delivery_ids = list(
+        PushDelivery.objects.filter(state=DeliveryState.PENDING, created_at__lt=now - STALE_DELIVERY_AFTER)
+        .filter(models.Q(last_attempt_at__isnull=True) | models.Q(last_attempt_at__lt=now - STALE_DELIVERY_AFTER))
+        .values_list("id", flat=True)[:500]
+    )
+    for delivery_id in delivery_ids:
+        push_deliver.delay(delivery_id)
+    return {"batches": len(batch_ids), "deliveries": len(delivery_ids)}

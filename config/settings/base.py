@@ -141,6 +141,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "consents.tasks.dispatch_review_notifications",
         "schedule": env.float("REVIEW_NOTIFY_EVERY_S", default=60 * 60),
     },
+    # API batches and push deliveries whose task was lost are queued again (consents/tasks_api.py).
+    "api-sweep": {"task": "consents.api.sweep", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
 }
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).
 REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=1000)

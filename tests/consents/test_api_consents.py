@@ -305,3 +305,17 @@ def test_a_batch_is_processed_by_a_real_worker_in_chunks(celery_worker, provider
     assert [row["status"] for row in rows] == ["success"] * 300
     assert ApiBatchRequest.objects.get(request_id=request_id).state == BatchState.DONE
     assert Consent.objects.filter(brand=brand).count() == 300
+
+
+def test_the_sweep_requeues_a_batch_whose_task_was_lost(api, base, brand):
+    # Posted without running the commit hook: as if the broker had lost the task.
+    r = api.post(base + "/consents/request", [consent_body("+905300000001")])
+    batch = ApiBatchRequest.objects.get(request_id=r.json()["requestId"])
+    assert batch.state == BatchState.PENDING
+    from consents.tasks_api import sweep_api_work
+
+    assert sweep_api_work() == {"batches": 0, "deliveries": 0}  # young batches are left to their own task
+    ApiBatchRequest.objects.filter(pk=batch.pk).update(created_at=batch.created_at - dt.timedelta(minutes=10))
+    assert sweep_api_work()["batches"] == 1  # eager in tests: processed right away
+    batch.refresh_from_db()
+    assert batch.state == BatchState.DONE and Consent.objects.filter(recipient="+905300000001").exists()
