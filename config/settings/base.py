@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "import_export",
+    "ninja",  # the API docs page (/api/docs) serves Swagger UI from our static files, not a CDN
     "providers",
     "consents",
     "citizens",

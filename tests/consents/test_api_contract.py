@@ -452,3 +452,12 @@ def test_official_403_and_401_examples(world):
         "examples"
     ]
     assert assert_official("post", path, r) == official_401["missingToken"]["value"]
+
+
+def test_our_openapi_document_and_docs_page_are_served():
+    client = ApiClient().client
+    doc = client.get("/api/openapi.json").json()
+    assert doc["info"]["title"].startswith("ileti") and "/api/oauth2/token" in doc["paths"]
+    assert doc["components"]["securitySchemes"]
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and b"/static/ninja/" in page.content  # no CDN needed
