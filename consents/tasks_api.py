@@ -174,7 +174,9 @@ def sweep_api_work() -> dict:
         process_api_batch.delay(batch_id)
     delivery_ids = list(
         PushDelivery.objects.filter(state=DeliveryState.PENDING, created_at__lt=now - STALE_DELIVERY_AFTER)
-        .filter(models.Q(last_attempt_at__isnull=True) | models.Q(last_attempt_at__lt=now - STALE_DELIVERY_AFTER))
+        .filter(
+            models.Q(last_attempt_at__isnull=True) | models.Q(last_attempt_at__lt=now - STALE_DELIVERY_AFTER)
+        )
         .values_list("id", flat=True)[:500]
     )
     for delivery_id in delivery_ids:

@@ -104,3 +104,31 @@ def test_source_filter_and_cursor_errors(api, base, brand, settings):
     assert api.get(base + "/consents/changes?source=SH").json()["errors"][0]["code"] == "H506"
     assert api.get(base + "/consents/changes?limit=1500").json()["errors"][0]["code"] == "H507"
     assert api.get(base + "/consents/changes?after=123_nope").status_code == 422
+
+
+@pytest.mark.django_db
+def test_the_first_page_starts_at_the_seven_day_window(api, base, brand, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.API_CHANGES_SETTLE_SECONDS = 0
+    actor = Actor.system("feed-window-test")
+    for days_ago in (20, 9, 8):  # recorded back then: outside İYS's 7-day window
+        moment = timezone.now() - dt.timedelta(days=days_ago)
+        consent_record(
+            brand=brand,
+            recipient=f"+9053000000{days_ago:02d}",
+            recipient_type="BIREYSEL",
+            channel="MESAJ",
+            status="ONAY",
+            source="HS_WEB",
+            consent_date=moment - dt.timedelta(hours=1),
+            actor=actor,
+            via=Via.API,
+            now=moment,
+        )
+    for n in range(3):
+        assert api.post(base + "/consents", consent_body(f"+90530000010{n}")).status_code == 200
+    listed = api.get(base + "/consents/changes?source=HS").json()["list"]
+    assert [row["recipient"] for row in listed] == [f"+90530000010{n}" for n in range(3)]
