@@ -16,6 +16,7 @@ from typing import Any
 from django.core.cache import cache
 
 ACTIVITY_KEEP = 200
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _now() -> float:
@@ -180,7 +181,7 @@ def flush_activity() -> None:
 def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
     """Keep the last requests of an API user for the portal's activity page (newest first)."""
     key = f"ileti:apilog:{api_user_id}"
-    payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    payload = _ENCODER.encode(entry)
     client = _redis()
     if client is not None:
         with _lock:
