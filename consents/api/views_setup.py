@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, ProtectedError, Q, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
@@ -267,7 +267,12 @@ def retailer_delete(request: HttpRequest, iysCode: int, brandCode: int, retailer
             f"{retailer.name} ({retailer.code})",
             brand_code=ref.brand_code,
         )
-        retailer.delete()
+        try:
+            with transaction.atomic():
+                retailer.delete()
+        except (ProtectedError, RestrictedError, IntegrityError):
+            # Something else of the registry still names this dealer: it stays, as İYS keeps it.
+            raise IysError.of("H061", retailerCode=retailer.code) from None
     return json_response({"message": "Başarı"})
 
 
