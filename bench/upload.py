@@ -234,6 +234,7 @@ def main() -> None:
     parser.add_argument("--ie-rows", type=int, default=20_000)
     parser.add_argument("--keep-file", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="log each chunk's apply time")
+    parser.add_argument("--connections", type=int, default=None, help="applier connections (default: setting, 2)")
     args = parser.parse_args()
 
     ensure_database()
@@ -246,6 +247,10 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.connections:
+        from django.conf import settings
+
+        settings.UPLOAD_APPLY_CONNECTIONS = args.connections
     from consents.models import ConsentEvent
     from tests.factories import BrandFactory, MembershipFactory, ProviderFactory
 
