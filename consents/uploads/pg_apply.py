@@ -25,7 +25,7 @@ from typing import Any
 from zlib import crc32
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from providers.models import Retailer
 
@@ -42,10 +42,12 @@ logger = logging.getLogger(__name__)
 STAGE = "ileti_upload_stage"
 SEEN = "ileti_upload_seen"
 
+# Must precede the first use of a temporary table in the session: the staging and key tables of a
+# million-row file do not fit the 8 MB default and would spill to files. (A pooled session that
+# already used temporary tables refuses the change; the default then stays.)
+_TEMP_BUFFERS = "SET temp_buffers = '64MB'"
+
 _SETUP = [
-    # Must precede the first use of a temporary table in the session: the staging and key tables
-    # of a million-row file do not fit the 8 MB default and would spill to files.
-    "SET temp_buffers = '64MB'",
     f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
         line bigint NOT NULL, recipient text NOT NULL, recipient_type text NOT NULL, channel text NOT NULL,
         status text NOT NULL, source text, consent_date timestamptz, retailer_id bigint,
@@ -334,6 +336,10 @@ class ShardApplier:
     def _run(self) -> None:
         try:
             with connection.cursor() as cursor:
+                try:
+                    cursor.execute(_TEMP_BUFFERS)
+                except DatabaseError:
+                    logger.info("upload %s: temp_buffers left at the session's value", self.upload.pk)
                 for statement in _SETUP:
                     cursor.execute(statement)
             while not self._stop.is_set():
