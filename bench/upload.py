@@ -2,7 +2,7 @@
 
 Rerun (PostgreSQL on 127.0.0.1; the database is created and migrated if missing):
 
-    .venv/bin/python bench/upload.py [--rows 1000000] [--ie-rows 20000] [--keep-file]
+    .venv/bin/python bench/upload.py [--rows 1000000] [--ie-rows 20000] [--connections 2] [--verbose]
 
 Uses DATABASE_URL=postgres://postgres@127.0.0.1:5432/ileti_bench unless BENCH_DATABASE_URL says
 otherwise (equivalently: createdb ileti_bench; DATABASE_URL=... manage.py migrate). Each run makes a fresh
@@ -16,7 +16,10 @@ In one process it
 3. times our upload end to end through the same engine the Celery task calls
    (consents.uploads.services.upload_process: parse, validate, duplicate check, upsert, history, report),
 4. times django-import-export (a ModelResource for Consent keyed by the natural key) on the first N rows,
-and prints the ratios and the peak RSS of the process (resource.getrusage). Last line:
+and prints the ratios and the peak RSS of the process (resource.getrusage). `--verbose` logs each
+chunk's apply time per connection. The machine must be otherwise idle: PostgreSQL and the parser share
+its cores, so anything else running (test suites, other benchmarks) lowers the upload's ratio most.
+Last line:
 
     RESULT upload_rows_per_s=<n> upload_vs_copy=<x> upload_vs_import_export=<y> peak_rss_mb=<z>
 """
