@@ -161,11 +161,28 @@ def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] |
             )
             .first()
         )
-        if token is None or not token.api_user.is_active or not _owner_active(token.api_user):
+        if token is None:
+            _revoke_on_reuse(hash_token(raw_refresh), now)
+            return None
+        if not token.api_user.is_active or not _owner_active(token.api_user):
             return None
         token.revoked_at = now
         token.save(update_fields=["revoked_at"])
         return issue_tokens(api_user=token.api_user, address=address, now=now)
+
+
+def _revoke_on_reuse(token_hash: str, now: dt.datetime) -> None:
+    """A refresh token used twice means someone else holds a copy: end every live token of that user
+    (the rightful client signs in again with its password)."""
+    used = (
+        ApiToken.objects.select_related("api_user")
+        .filter(
+            token_hash=token_hash, kind=ApiTokenKind.REFRESH, revoked_at__isnull=False, expires_at__gt=now
+        )
+        .first()
+    )
+    if used is not None:
+        transaction.on_commit(lambda: revoke_user_tokens(used.api_user))
 
 
 def revoke_user_tokens(api_user: ApiUser) -> int:

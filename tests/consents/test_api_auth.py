@@ -69,13 +69,20 @@ def test_token_errors_in_oauth_shape(api_user):
     )
 
 
-def test_refresh_rotates_and_the_old_refresh_token_dies(api_user):
+def test_refresh_rotates_and_the_old_refresh_token_dies(api_user, django_capture_on_commit_callbacks):
     client = Client(REMOTE_ADDR="10.1.1.3")
     first = token(client, grant_type="password", username=api_user.username, password=PASSWORD).json()
     second = token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert second.status_code == 200 and second.json()["access_token"] != first["access_token"]
-    again = token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    with django_capture_on_commit_callbacks(execute=True):
+        again = token(client, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    # A reused refresh token is a stolen copy: every live token of the user ends, the new pair too.
+    assert not ApiToken.objects.filter(api_user=api_user, revoked_at__isnull=True).exists()
+    assert (
+        token(client, grant_type="refresh_token", refresh_token=second.json()["refresh_token"]).status_code
+        == 400
+    )
     # An access token is no refresh token.
     assert token(client, grant_type="refresh_token", refresh_token=first["access_token"]).status_code == 400
 
