@@ -1,12 +1,11 @@
 """Bulk CSV upload, end to end, next to raw COPY and django-import-export in the same run.
 
-Rerun (PostgreSQL on 127.0.0.1; the database is created and migrated if missing):
+Rerun (PostgreSQL on 127.0.0.1; the benchmark's own database is dropped, created and migrated each run):
 
     .venv/bin/python bench/upload.py [--rows 1000000] [--ie-rows 20000] [--connections 2] [--verbose]
 
 Uses DATABASE_URL=postgres://postgres@127.0.0.1:5432/ileti_bench unless BENCH_DATABASE_URL says
-otherwise (equivalently: createdb ileti_bench; DATABASE_URL=... manage.py migrate). Each run makes a fresh
-provider and brands, so every run inserts new rows.
+otherwise (equivalently: dropdb/createdb ileti_bench; DATABASE_URL=... manage.py migrate).
 
 In one process it
 1. generates a realistic CSV (phones in the shapes people type, e-mails, all channels and HS_* sources,
@@ -60,20 +59,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def ensure_database() -> None:
+def recreate_database() -> None:
+    """A fresh database each run: earlier runs' millions of rows would slow our inserts, not the baseline's."""
     url = urlparse(DB_URL)
     name = url.path.lstrip("/")
-    check = subprocess.run(
-        ["psql", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
-         "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres"],
-        capture_output=True, text=True, check=False,
-    )
-    if check.stdout.strip() != "1":
-        subprocess.run(
-            ["createdb", "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432),
-             "-U", url.username or "postgres", name],
-            check=True,
-        )
+    common = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
+    subprocess.run(["dropdb", *common, "--if-exists", name], check=True)
+    subprocess.run(["createdb", *common, name], check=True)
 
 
 def phone_shapes(n: int, rng: random.Random) -> tuple[str, str]:
@@ -240,7 +232,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=None, help="applier connections (default: setting, 2)")
     args = parser.parse_args()
 
-    ensure_database()
+    recreate_database()
     import django
 
     django.setup()
