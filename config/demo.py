@@ -14,6 +14,7 @@ BUILDERS: list[str] = [
     "citizens.demo:build",
     "citizens.optout_demo:build",
     "consents.api_demo:build",
+    "consents.uploads.demo:build",
 ]
 
 
