@@ -107,7 +107,8 @@ class DeclarationPeriod(models.Model):
 class Consent(models.Model):
     """The current state of one key (brand, recipient, recipient_type, channel)."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="consents")
+    # No separate index on brand: the key's unique index starts with it.
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="consents", db_index=False)
     recipient = models.CharField(_("alıcı"), max_length=265)
     recipient_type = models.CharField(_("alıcı tipi"), max_length=8, choices=RecipientType.choices)
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
@@ -118,8 +119,8 @@ class Consent(models.Model):
     updated_at = models.DateTimeField(_("güncelleme tarihi"))
     transaction_id = models.CharField(_("işlem numarası"), max_length=64)
     retailer = models.ForeignKey(
-        Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
-    )
+        Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="consents", db_index=False
+    )  # served by consent_by_retailer_idx
     declaration_period = models.ForeignKey(
         DeclarationPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
     )
@@ -194,8 +195,10 @@ def new_transaction_id() -> str:
 class ConsentEvent(models.Model):
     """One movement of a consent. Append-only: PostgreSQL refuses UPDATE and DELETE (migration 0002)."""
 
-    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
+    # Both foreign keys are served by the composite indexes below (history of a consent, feed of a brand);
+    # every index on this table is paid on each of millions of inserted history rows.
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events", db_index=False)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_index=False)
     recipient = models.CharField(max_length=265)
     recipient_type = models.CharField(max_length=8, choices=RecipientType.choices)
     channel = models.CharField(max_length=6, choices=Channel.choices)
@@ -205,7 +208,7 @@ class ConsentEvent(models.Model):
     source = models.CharField(max_length=24, choices=Source.choices, null=True, blank=True)
     consent_date = models.DateTimeField()
     created_at = models.DateTimeField(db_index=False)
-    transaction_id = models.CharField(max_length=64, unique=True)
+    transaction_id = models.CharField(max_length=64)  # unique: event_transaction_id_unique
     retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
@@ -224,6 +227,8 @@ class ConsentEvent(models.Model):
         verbose_name = _("izin hareketi")
         verbose_name_plural = _("izin hareketleri")
         ordering = ["-id"]
+        # A constraint rather than unique=True: it skips the LIKE (varchar_pattern_ops) index nobody queries.
+        constraints = [models.UniqueConstraint(fields=["transaction_id"], name="event_transaction_id_unique")]
         indexes = [
             models.Index(fields=["consent", "id"], name="event_history_of_consent_idx"),
             # Change feed of a brand (İYS consents/changes, portal feed) pages by id.
