@@ -250,7 +250,9 @@ def _stream_rows(
     columns: tuple[int, ...],
 ) -> None:
     i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer = columns
-    now, open_period, deadline = context.now, context.open_period, context.period_deadline
+    # The same tzinfo object as the parsed dates: aware comparisons then skip utcoffset() on every row.
+    now = context.now.astimezone(_TR_FIXED)
+    open_period, deadline = context.open_period, context.period_deadline
     retailer_ids = context.retailer_ids
     provider_origin = Origin.PROVIDER
     cell = _cell
