@@ -5,9 +5,9 @@ from django.contrib import admin
 
 from .admin import ReadOnlyAdminMixin
 from .api_models import ApiBatchItem, ApiIdempotencyRecord
-from .upload_models import UploadRefusal
+from .upload_models import UploadRefusal, UploadShard
 
-__all__ = ["ApiBatchItemAdmin", "ApiIdempotencyRecordAdmin", "UploadRefusalAdmin"]
+__all__ = ["ApiBatchItemAdmin", "ApiIdempotencyRecordAdmin", "UploadRefusalAdmin", "UploadShardAdmin"]
 
 
 @admin.register(UploadRefusal)
@@ -34,3 +34,13 @@ class ApiIdempotencyRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=key", "=transaction_id")
     list_select_related = ("brand",)
     raw_id_fields = ("brand",)
+
+
+@admin.register(UploadShard)
+class UploadShardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Per-connection progress of an upload: where a resumed run starts again."""
+
+    list_display = ("upload", "shard", "resume_line", "rows_processed", "inserted", "updated", "unchanged", "refused")
+    search_fields = ("=upload__id",)
+    list_select_related = ("upload",)
+    raw_id_fields = ("upload",)
