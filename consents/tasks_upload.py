@@ -13,3 +13,16 @@ def process_upload(upload_id: int) -> dict[str, int | str] | None:
         return None
     return {"state": upload.state, "inserted": upload.inserted, "updated": upload.updated,
             "unchanged": upload.unchanged, "refused": upload.refused}
+
+
+@shared_task(name="consents.sweep_stalled_uploads")
+def sweep_stalled_uploads(older_than_s: float | None = None) -> int:
+    """Beat: re-queue uploads whose task was lost, instead of waiting for the broker's visibility timeout."""
+    import datetime as dt
+
+    from django.conf import settings
+
+    from .uploads.services import upload_requeue_stalled
+
+    seconds = settings.UPLOAD_SWEEP_AFTER_S if older_than_s is None else older_than_s
+    return upload_requeue_stalled(older_than=dt.timedelta(seconds=seconds))

@@ -144,7 +144,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # API batches and push deliveries whose task was lost are queued again (consents/tasks_api.py).
     "api-sweep": {"task": "consents.api.sweep", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
+    # Uploads whose task was lost with its worker are queued again (they resume after the last chunk).
+    "upload-sweep": {"task": "consents.sweep_stalled_uploads", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
 }
+# An upload still QUEUED/RUNNING this long after it was made is re-queued by the sweep (harmless if it runs).
+UPLOAD_SWEEP_AFTER_S = env.float("UPLOAD_SWEEP_AFTER_S", default=5 * 60)
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).
 REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=1000)
 # A finaliser task works this long, then re-queues itself: well under the soft time limit.

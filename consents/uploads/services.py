@@ -1,6 +1,7 @@
 """Starting and running uploads. Views and the Celery task call these; they stay thin."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -47,6 +48,23 @@ def _enqueue(upload_id: int) -> None:
     from ..tasks_upload import process_upload
 
     process_upload.delay(upload_id)
+
+
+def upload_requeue_stalled(*, older_than: dt.timedelta, limit: int = 100) -> int:
+    """Queue again the uploads a lost task left QUEUED or RUNNING (a killed worker, a flushed broker).
+
+    Safe for uploads that are still running: their runner holds the advisory lock, so the extra task
+    returns at once; a crashed one resumes after its last committed chunk.
+    """
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Upload.objects.filter(state__in=[UploadState.QUEUED, UploadState.RUNNING], created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for upload_id in ids:
+        _enqueue(upload_id)
+    return len(ids)
 
 
 def _claim(upload_id: int) -> Upload | None:

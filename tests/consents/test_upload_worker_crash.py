@@ -6,7 +6,7 @@ import time
 import pytest
 
 from consents.models import Consent, ConsentEvent
-from consents.tasks_upload import process_upload
+from consents.tasks_upload import process_upload, sweep_stalled_uploads
 from consents.upload_models import Upload, UploadRefusal, UploadShard, UploadState
 from providers.models import Role
 from tests import factories
@@ -40,9 +40,11 @@ def test_killed_worker_resumes_the_upload_where_it_stopped(celery_worker, monkey
     committed = Consent.objects.filter(brand=brand).count()
     assert 0 < committed < ROWS - 20
 
-    # The broker redelivers the unacknowledged task to the next worker (done here at once).
+    # The next worker gets the upload again from the beat sweep (no waiting for the broker's visibility
+    # timeout); a second sweep while it runs is harmless: the advisory lock keeps one runner.
     celery_worker.start()
-    process_upload.delay(upload.pk)
+    assert sweep_stalled_uploads.delay(0).get(timeout=30) == 1
+    sweep_stalled_uploads.delay(0).get(timeout=30)
     deadline = time.monotonic() + 120
     while not Upload.objects.get(pk=upload.pk).finished:
         assert time.monotonic() < deadline, "the resumed upload did not finish"
