@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +58,8 @@ def brand_choices(accesses: list[BrandAccess]) -> list[tuple[str, str]]:
     ]
 
 
-PROVIDER_SOURCE_CHOICES = [(v, f"{label} ({v})") for v, label in Source.choices if v in PROVIDER_SOURCES]
+# Lazy labels: built at import, translated when rendered (an f-string would freeze them in Turkish).
+PROVIDER_SOURCE_CHOICES = [(v, format_lazy("{} ({})", label, v)) for v, label in Source.choices if v in PROVIDER_SOURCES]
 
 
 class ConsentFilterForm(forms.Form):
