@@ -71,3 +71,11 @@ def page_params(
 
         raise IysError(422, [item(code, location=[field], value=value) for code, field, value in errors])
     return lim, off
+
+
+def paged(rows: list[Any], *, offset: int, total: int, **extra: Any) -> dict[str, Any]:
+    """İYS's list envelope: the page's rows and their `pagination` block (extra keys, e.g. currentPage)."""
+    return {
+        "pagination": {"offset": offset, "pageSize": len(rows), "totalCount": total, **extra},
+        "list": rows,
+    }

@@ -22,7 +22,7 @@ from consents.selectors import can_send_many
 from consents.services import consent_record
 
 from . import batch as batches
-from .common import bounded, fmt, new_id, now, page_params
+from .common import bounded, fmt, new_id, now, page_params, paged
 from .errors import IysError, for_channel, item, json_response, rule_item
 from .schemas import (
     AddConsentOut,
@@ -412,12 +412,7 @@ def consent_history(
     )
     total = events.count()
     rows = list(events.order_by("-consent_date", "-id").values(*EVENT_FIELDS)[off : off + lim])
-    return json_response(
-        {
-            "list": [_event_row(e) for e in rows],
-            "pagination": {"totalCount": total, "pageSize": len(rows), "offset": off},
-        }
-    )
+    return json_response(paged([_event_row(e) for e in rows], offset=off, total=total))
 
 
 def _first_event_since(brand_id: int, since: dt.datetime) -> int:

@@ -16,7 +16,7 @@ from consents.models import Consent, ConsentEvent, RetailerAccess, Status
 from consents.recipients import normalize_phone
 from providers.models import Brand, IntermediaryAuthorization, ProviderAuditEvent, Retailer, RetailerKind
 
-from .common import bounded, fmt, new_id, now, page_params
+from .common import bounded, fmt, new_id, now, page_params, paged
 from .errors import IysError, item, json_response, not_yours
 from .schemas import (
     BrandOut,
@@ -206,17 +206,8 @@ def retailer_list(
     qs = Retailer.objects.filter(brand_id=ref.id)
     total = qs.count()
     page = list(qs.annotate(n=Count("consent_accesses")).order_by("code")[off : off + lim])
-    return json_response(
-        {
-            "pagination": {
-                "offset": off,
-                "pageSize": len(page),
-                "totalCount": total,
-                "currentPage": off // lim + 1,
-            },
-            "list": [_retailer_json(r, r.n) for r in page],
-        }
-    )
+    rows = [_retailer_json(r, r.n) for r in page]
+    return json_response(paged(rows, offset=off, total=total, currentPage=off // lim + 1))
 
 
 def _retailer_of(ref: Any, retailer_code: int) -> Retailer:
@@ -399,9 +390,7 @@ def access_list(
             if k in ("retailerCode", "title", "mobile", "city", "town")
         }
         rows.append(row)
-    return json_response(
-        {"pagination": {"offset": off, "pageSize": len(rows), "totalCount": total}, "list": rows}
-    )
+    return json_response(paged(rows, offset=off, total=total))
 
 
 @router.post(
@@ -616,6 +605,4 @@ def integrator_brands(
         entry[channel] = "read"
     listed = list(brands.values())
     page = listed[off : off + lim]
-    return json_response(
-        {"pagination": {"offset": off, "pageSize": len(page), "totalCount": len(listed)}, "list": page}
-    )
+    return json_response(paged(page, offset=off, total=len(listed)))
