@@ -1,4 +1,4 @@
-"""Admin for the citizens app. Complaints live in their own module (one import line below)."""
+"""Admin for the citizens app. Complaint admin lives in citizens/complaints/admin.py (imported by CitizensConfig.ready)."""
 from __future__ import annotations
 
 from django.contrib import admin
@@ -90,7 +90,3 @@ class DevMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-
-
-from .admin_complaints import *  # noqa: E402,F401,F403

@@ -12,7 +12,7 @@ BUILDERS: list[str] = [
     "providers.demo:build",
     "consents.demo:build",
     "citizens.demo:build",
-    "citizens.optout_demo:build",
+    "citizens.optout.demo:build",
     "consents.api_demo:build",
     "consents.uploads.demo:build",
 ]

@@ -9,8 +9,8 @@ urlpatterns = [
     path("api/", include("consents.api.urls")),  # İYS-compatible integration API (consents/api)
     path("vatandas/", include("citizens.urls")),
     path("isletme/", include("providers.urls")),
-    path("vatandas/sikayet/", include("citizens.complaint_urls")),
-    path("", include("citizens.optout_urls")),
+    path("vatandas/sikayet/", include("citizens.complaints.urls")),
+    path("", include("citizens.optout.urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
 

@@ -4,8 +4,8 @@ from django.urls import include, path, reverse_lazy
 
 from consents import portal_views as consent_views
 
-from . import views, views_setup
 from .forms import PortalAuthenticationForm
+from .views import dashboard, setup
 
 app_name = "portal"
 
@@ -20,18 +20,18 @@ urlpatterns = [
         name="login",
     ),
     path("cikis/", auth_views.LogoutView.as_view(next_page=reverse_lazy("portal:login")), name="logout"),
-    path("saglayici/", views.switch_provider, name="switch_provider"),
-    path("", views.dashboard, name="dashboard"),
+    path("saglayici/", dashboard.switch_provider, name="switch_provider"),
+    path("", dashboard.dashboard, name="dashboard"),
     # Brands, dealers/agencies and intermediary authorisations.
-    path("markalar/", views_setup.brand_list, name="brands"),
-    path("markalar/yeni/", views_setup.brand_create, name="brand_create"),
-    path("markalar/<int:brand_code>/duzenle/", views_setup.brand_edit, name="brand_edit"),
-    path("bayiler/", views_setup.retailer_list, name="retailers"),
-    path("bayiler/yeni/", views_setup.retailer_create, name="retailer_create"),
-    path("bayiler/<int:code>/duzenle/", views_setup.retailer_edit, name="retailer_edit"),
-    path("bayiler/<int:code>/sil/", views_setup.retailer_delete, name="retailer_delete"),
-    path("aracilar/", views_setup.intermediary_list, name="intermediaries"),
-    path("aracilar/yetki/<int:pk>/iptal/", views_setup.authorization_revoke, name="authorization_revoke"),
+    path("markalar/", setup.brand_list, name="brands"),
+    path("markalar/yeni/", setup.brand_create, name="brand_create"),
+    path("markalar/<int:brand_code>/duzenle/", setup.brand_edit, name="brand_edit"),
+    path("bayiler/", setup.retailer_list, name="retailers"),
+    path("bayiler/yeni/", setup.retailer_create, name="retailer_create"),
+    path("bayiler/<int:code>/duzenle/", setup.retailer_edit, name="retailer_edit"),
+    path("bayiler/<int:code>/sil/", setup.retailer_delete, name="retailer_delete"),
+    path("aracilar/", setup.intermediary_list, name="intermediaries"),
+    path("aracilar/yetki/<int:pk>/iptal/", setup.authorization_revoke, name="authorization_revoke"),
     # Consents.
     path("izinler/", consent_views.consent_list, name="consents"),
     path("izinler/yeni/", consent_views.consent_create, name="consent_create"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citizens.optout import OPTOUT_LINK_MAX_AGE, optout_headers_for, optout_link_for
+from citizens.optout.services import OPTOUT_LINK_MAX_AGE, optout_headers_for, optout_link_for
 from consents.errors import ConsentRuleError
 from providers.models import Brand, Channel
 

@@ -12,7 +12,7 @@ from consents.services import consent_record
 from providers.models import Channel
 from tests.browser_helpers import wait_for_heading
 
-from .conftest import last_sms_code
+from ..conftest import last_sms_code
 
 PHONE = "+905321234567"
 

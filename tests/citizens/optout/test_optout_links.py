@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from citizens.optout import (
+from citizens.optout.services import (
     OPTOUT_LINK_SALT,
     OptoutLinkExpired,
     OptoutLinkTampered,
@@ -232,7 +232,7 @@ def test_salt_is_specific_to_optout_links(brand):
 
 
 def test_headers_offer_rfc8058_one_click_with_the_signed_link(brand):
-    from citizens.optout import optout_headers_for
+    from citizens.optout.services import optout_headers_for
 
     headers = optout_headers_for(brand=brand, recipient=EMAIL)
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

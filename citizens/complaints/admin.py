@@ -15,8 +15,8 @@ from django.utils.translation import ngettext
 
 from consents.admin import RecipientSearchMixin
 
-from .complaint_models import Complaint, ComplaintEvent, ComplaintStatus
-from .complaints import complaint_update
+from ..models import Complaint, ComplaintEvent, ComplaintStatus
+from .services import complaint_update
 
 __all__ = ["ComplaintAdmin", "ComplaintEventAdmin", "ComplaintEventInline"]
 

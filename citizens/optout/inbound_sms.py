@@ -26,8 +26,8 @@ from consents.models import Source, Via
 from consents.recipients import PHONE, Recipient, normalize_recipient
 from providers.models import Brand, Channel
 
-from .optout import optout_actor, optout_reject
-from .sms import SmsSendError, send_sms
+from ..sms import SmsSendError, send_sms
+from .services import optout_actor, optout_reject
 
 logger = logging.getLogger(__name__)
 

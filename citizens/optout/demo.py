@@ -7,7 +7,7 @@ from django.urls import reverse
 from config.demo import DemoContext
 from providers.models import Brand
 
-from .optout import optout_link_for
+from .services import optout_link_for
 
 DEMO_EMAIL = "ayse.demir@example.com"
 

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
-from .context import brand_accesses, forbidden, get_brand_or_404, own_brands, provider_required
-from .forms import AuthorizationForm, BrandForm, RetailerForm
-from .models import IntermediaryAuthorization, Retailer
+from .. import services
+from ..context import brand_accesses, forbidden, get_brand_or_404, own_brands, provider_required
+from ..forms import AuthorizationForm, BrandForm, RetailerForm
+from ..models import IntermediaryAuthorization, Retailer
 
 
 def _own_retailer_or_404(request: HttpRequest, code: int) -> Retailer:

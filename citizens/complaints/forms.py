@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.models import Brand, Channel
 
-from .complaints import MESSAGE_TEXT_MAX
-from .models import Citizen
-from .optout_forms import CHANNEL_LABELS
-from .selectors import active_addresses
+from ..channels import CHANNEL_LABELS
+from ..models import Citizen
+from ..selectors import active_addresses
+from .services import MESSAGE_TEXT_MAX
 
 _CODE_AT_END = re.compile(r"\((\d+)\)\s*$")
 

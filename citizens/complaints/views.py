@@ -11,10 +11,10 @@ from django.views.decorators.http import require_http_methods
 from consents.models import Consent
 from providers.models import Brand
 
-from .auth import citizen_required
-from .complaint_forms import ComplaintForm
-from .complaints import complaint_file, complaints_of_citizen
-from .selectors import active_address_values
+from ..auth import citizen_required
+from ..selectors import active_address_values
+from .forms import ComplaintForm
+from .services import complaint_file, complaints_of_citizen
 
 BRAND_SUGGESTIONS = 200
 

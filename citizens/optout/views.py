@@ -22,10 +22,14 @@ from consents.models import Consent, Via
 from consents.recipients import normalize_recipient
 from providers.models import Brand
 
-from .auth import client_ip
+from ..auth import client_ip
+from ..channels import CHANNEL_LABELS
+from ..models import OtpPurpose
+from ..otp import OtpCheck, OtpError, check_message, otp_check, otp_send
+from ..sms import SmsSendError
+from .forms import OptoutAddressForm, OptoutChannelsForm, OptoutCodeForm
 from .inbound_sms import inbound_sms_handle, sender_phone
-from .models import OtpPurpose
-from .optout import (
+from .services import (
     FRAME_SOURCE_FOR_KIND,
     OptoutLinkError,
     channels_for,
@@ -35,9 +39,6 @@ from .optout import (
     optout_read_token,
     optout_reject,
 )
-from .optout_forms import CHANNEL_LABELS, OptoutAddressForm, OptoutChannelsForm, OptoutCodeForm
-from .otp import OtpCheck, OtpError, check_message, otp_check, otp_send
-from .sms import SmsSendError
 
 logger = logging.getLogger(__name__)
 

@@ -21,15 +21,13 @@ from consents.actors import Actor
 from consents.models import Consent, RecipientType, Source, Via
 from consents.recipients import EMAIL, PHONE, Recipient, normalize_recipient
 from consents.services import MovementResult, consent_reject_by_citizen
-from providers.models import Brand, Channel
+from providers.models import Brand
+
+from ..channels import CHANNELS_FOR_KIND
 
 OPTOUT_LINK_SALT = "citizens.optout.link.v1"
 OPTOUT_LINK_MAX_AGE = dt.timedelta(days=90)
 
-CHANNELS_FOR_KIND: dict[str, tuple[str, ...]] = {
-    PHONE: (Channel.MESAJ, Channel.ARAMA),
-    EMAIL: (Channel.EPOSTA,),
-}
 # Opt-out pages and links are "frame" sources in İYS: which one depends on the address reached.
 FRAME_SOURCE_FOR_KIND: dict[str, str] = {PHONE: Source.IYS_FRAME_SMS, EMAIL: Source.IYS_FRAME_EPOSTA}
 
@@ -123,7 +121,7 @@ def mask_address(value: str) -> str:
 
 def citizen_owning(address: str) -> int | None:
     """The id of the citizen who verified this address and still holds it, or None."""
-    from .models import CitizenAddress
+    from ..models import CitizenAddress
 
     return (
         CitizenAddress.objects.filter(value=address, verified_at__isnull=False, released_at__isnull=True)

@@ -158,4 +158,3 @@ class DevMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to}"
-from .complaint_models import *  # noqa: E402,F401,F403

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from citizens.inbound_sms import InboundCommand, InboundKind, parse_inbound
+from citizens.optout.inbound_sms import InboundCommand, InboundKind, parse_inbound
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
 from consents.services import consent_record
 from providers.models import Channel
@@ -199,7 +199,7 @@ def test_message_for_one_brand_leaves_other_brands_alone(client, brand, provider
 
 @pytest.mark.django_db
 def test_failed_reply_keeps_the_rejection(client, brand, provider_actor, settings):
-    settings.SMS_BACKEND = "tests.citizens.test_inbound_sms.FailingBackend"
+    settings.SMS_BACKEND = "tests.citizens.optout.test_inbound_sms.FailingBackend"
     sms = _onay(brand, provider_actor, Channel.MESAJ)
     response = _post(client, {"from": PHONE, "text": f"RET {brand.brand_code}"})
     assert response.status_code == 200 and response.json()["reply_sent"] is False

@@ -20,9 +20,8 @@ from consents.models import ConsentEvent, RecipientType, Status
 from consents.selectors import consent_status_at
 from providers.models import Brand
 
-from .complaint_models import Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
-from .models import Citizen, CitizenAddress
-from .optout import CHANNELS_FOR_KIND
+from ..channels import CHANNELS_FOR_KIND
+from ..models import Citizen, CitizenAddress, Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
 
 MESSAGE_TEXT_MAX = 2000
 # Nothing before the law's registry start can be judged against the registry.

@@ -14,7 +14,7 @@ from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Sou
 from consents.services import consent_record
 from providers.models import Channel
 
-from .conftest import last_sms_code
+from ..conftest import last_sms_code
 
 pytestmark = pytest.mark.django_db
 PHONE = "+905321234567"
@@ -145,7 +145,7 @@ def test_verification_expires_after_fifteen_minutes(client, brand, provider_acto
     client.post(start, {"address": PHONE})
     client.post(code_url, {"code": last_sms_code(PHONE)})
     later = timezone.now() + dt.timedelta(minutes=16)
-    monkeypatch.setattr("citizens.optout_views.timezone.now", lambda: later)
+    monkeypatch.setattr("citizens.optout.views.timezone.now", lambda: later)
     response = client.post(channels_url, {"channels": [Channel.MESAJ]})
     assert response.status_code == 302 and response["Location"] == start
     sms.refresh_from_db()

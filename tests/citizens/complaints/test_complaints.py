@@ -8,15 +8,15 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from citizens.complaint_models import Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
-from citizens.complaints import complaint_file, complaint_snapshot, complaint_update
+from citizens.complaints.services import complaint_file, complaint_snapshot, complaint_update
+from citizens.models import Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
 from consents.actors import Actor
 from consents.models import ConsentEvent, RecipientType, Source, Status, Via
 from consents.services import consent_record
 from providers.models import Channel
 from tests import factories
 
-from .conftest import make_citizen, sign_in_client
+from ..conftest import make_citizen, sign_in_client
 
 pytestmark = pytest.mark.django_db
 PHONE = "+905321234567"

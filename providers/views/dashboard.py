@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .charts import movement_chart
-from .context import brand_accesses, provider_required, select_provider
-from .selectors import REJECTION_DAYS, build_dashboard
+from ..charts import movement_chart
+from ..context import brand_accesses, provider_required, select_provider
+from ..selectors import REJECTION_DAYS, build_dashboard
 
 
 @require_POST

@@ -8,13 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from consents.errors import ConsentRuleError
 from consents.recipients import Recipient, normalize_recipient
-from providers.models import Channel
 
-CHANNEL_LABELS = {
-    Channel.MESAJ: _("SMS (kısa mesaj)"),
-    Channel.ARAMA: _("Sesli arama"),
-    Channel.EPOSTA: _("E-posta"),
-}
+from ..channels import CHANNEL_LABELS
 
 
 class OptoutAddressForm(forms.Form):
