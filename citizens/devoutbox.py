@@ -14,14 +14,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.console import EmailBackend as ConsoleEmailBackend
 
+from .models import DevMessage
+
 KEEP_LAST = 200
 
 
 def record_dev_message(*, kind: str, to: str, body: str, subject: str = "") -> None:
     if not settings.DEBUG:
         return
-    from .models import DevMessage
-
     DevMessage.objects.create(kind=kind, to=to[:300], subject=subject[:300], body=body)
     # Keep the table small: it is a window on recent messages, not an archive.
     stale = DevMessage.objects.order_by("-id").values_list("id", flat=True)[KEEP_LAST:KEEP_LAST + 1]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from consents.models import Consent, ConsentEvent, DeclarationPeriod
-from providers.models import Brand
+from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, Source, Via
+from providers.models import Brand, Channel
 
 from .models import Citizen, CitizenAddress
 
@@ -122,9 +122,6 @@ def attach_history_and_labels(consents: Sequence[Consent]) -> None:
     on a page of 500 consents with their history both dominated the response time, so the history is
     read as values and labels are looked up once per request.
     """
-    from consents.models import ActorKind, Source, Via
-    from providers.models import Channel
-
     sources = {value: str(label) for value, label in Source.choices}
     channels = {value: str(label) for value, label in Channel.choices}
     actors = {value: str(label) for value, label in ActorKind.choices}

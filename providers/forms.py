@@ -7,6 +7,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from consents.recipients import normalize_phone
+
 from .models import Channel, Intermediary, Provider, RetailerKind
 from .services import RetailerData
 
@@ -60,8 +62,6 @@ class RetailerForm(forms.Form):
         raw = self.cleaned_data.get("mobile") or ""
         if not raw.strip():
             return ""
-        from consents.recipients import normalize_phone
-
         phone = normalize_phone(raw)
         if phone is None:
             raise forms.ValidationError(_("Geçerli bir telefon numarası girin (örn. 0532 123 45 67)."))

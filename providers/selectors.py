@@ -12,7 +12,8 @@ on created_at is the cheap fix (ids are chronological for rows the services writ
 
 Because a provider with a million consents still needs most of a second for that, the numbers are
 cached per provider and refreshed in the background (see ``dashboard_numbers``): the page itself
-then answers from the cache in a few queries.
+then answers from the cache in a few queries. This module only reads (and fills the cache): when the
+numbers are stale it says so (``Dashboard.refresh_due``) and the view queues the refresh task.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -66,6 +66,7 @@ class Dashboard:
     citizen_rejections_7d: int
     days: list[DayMovements] = field(default_factory=list)
     computed_at: dt.datetime | None = None
+    refresh_due: bool = False  # stale numbers: the caller queues a background refresh
 
     @property
     def channel_rows(self) -> list[tuple[str, str, int, int]]:
@@ -182,21 +183,23 @@ def refresh_dashboard_numbers(*, provider_id: int) -> DashboardNumbers:
     return numbers
 
 
-def dashboard_numbers(*, provider: Provider, brand_ids: list[int], refresh: bool = False) -> DashboardNumbers:
+def dashboard_numbers(
+    *, provider: Provider, brand_ids: list[int], refresh: bool = False
+) -> tuple[DashboardNumbers, bool]:
+    """The provider's numbers, and whether the caller should queue a background refresh (stale, claim won)."""
     key = _cache_key(provider.pk, brand_ids)
     if refresh and not cache.add(f"{key}:manual", 1, MANUAL_REFRESH_SECONDS):
         refresh = False  # someone just asked; the numbers are seconds old
     numbers = None if refresh else cache.get(key)
+    refresh_due = False
     if numbers is None:
         numbers = compute_dashboard_numbers(brand_ids=brand_ids)
         cache.set(key, numbers, CACHE_SECONDS)
     elif (timezone.now() - numbers.computed_at).total_seconds() > FRESH_SECONDS and cache.add(
         f"{key}:refreshing", 1, FRESH_SECONDS
     ):
-        from .tasks import refresh_dashboard
-
-        transaction.on_commit(lambda: refresh_dashboard.delay(provider.pk))
-    return numbers
+        refresh_due = True
+    return numbers, refresh_due
 
 
 def build_dashboard(
@@ -204,7 +207,8 @@ def build_dashboard(
 ) -> Dashboard:
     now = now or timezone.now()
     today = timezone.localtime(now, ISTANBUL).date()
-    numbers = dashboard_numbers(provider=provider, brand_ids=[b.pk for b in brands], refresh=refresh)
+    brand_ids = [b.pk for b in brands]
+    numbers, refresh_due = dashboard_numbers(provider=provider, brand_ids=brand_ids, refresh=refresh)
     zero = {Status.ONAY: 0, Status.RET: 0}
     return Dashboard(
         provider=provider,
@@ -220,4 +224,5 @@ def build_dashboard(
         citizen_rejections_7d=numbers.citizen_rejections_7d,
         days=numbers.days,
         computed_at=numbers.computed_at,
+        refresh_due=refresh_due,
     )

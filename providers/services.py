@@ -14,6 +14,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consents.models import Consent, ConsentEvent, RetailerAccess
+
 from .models import (
     Brand,
     Channel,
@@ -176,8 +178,6 @@ def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Ret
 
 def retailer_delete(*, retailer: Retailer, user: Any) -> None:
     """Remove a dealer; refused while any consent, history row or access grant names it."""
-    from consents.models import Consent, ConsentEvent, RetailerAccess
-
     with transaction.atomic():
         locked = Retailer.objects.select_for_update().select_related("brand__provider").filter(pk=retailer.pk).first()
         if locked is None:

@@ -24,6 +24,7 @@ from consents.services import MovementResult, consent_reject_by_citizen
 from providers.models import Brand
 
 from ..channels import CHANNELS_FOR_KIND
+from ..models import CitizenAddress
 
 OPTOUT_LINK_SALT = "citizens.optout.link.v1"
 OPTOUT_LINK_MAX_AGE = dt.timedelta(days=90)
@@ -121,8 +122,6 @@ def mask_address(value: str) -> str:
 
 def citizen_owning(address: str) -> int | None:
     """The id of the citizen who verified this address and still holds it, or None."""
-    from ..models import CitizenAddress
-
     return (
         CitizenAddress.objects.filter(value=address, verified_at__isnull=False, released_at__isnull=True)
         .values_list("citizen_id", flat=True)

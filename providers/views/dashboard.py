@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from ..charts import movement_chart
 from ..context import brand_accesses, provider_required, select_provider
 from ..selectors import REJECTION_DAYS, build_dashboard
+from ..tasks import refresh_dashboard
 
 
 @require_POST
@@ -33,6 +35,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     accesses = brand_accesses(request)
     own = [a.brand for a in accesses if not a.as_dealer]
     board = build_dashboard(provider=request.provider, brands=own, refresh=request.GET.get("yenile") == "1")
+    if board.refresh_due:
+        provider_id = request.provider.pk
+        transaction.on_commit(lambda: refresh_dashboard.delay(provider_id))
     today = timezone.localdate()
     return render(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from ...devoutbox import record_dev_message
 from ..message import SmsMessage
 from .base import BaseSmsBackend
 
@@ -14,8 +15,6 @@ class SmsBackend(BaseSmsBackend):
         self.stream = stream or sys.stdout
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
-        from citizens.devoutbox import record_dev_message
-
         for message in messages:
             self.stream.write(f"--- SMS to {message.to} ---\n{message.body}\n")
             record_dev_message(kind="sms", to=message.to, body=message.body)
