@@ -161,7 +161,7 @@ def main() -> None:
 
     from config.celery import app
     from consents.models import Consent, ConsentEvent, EventAction
-    from consents.tasks import FINALIZE_STATS_KEY, finalize_reviews
+    from consents.review.tasks import FINALIZE_STATS_KEY, finalize_reviews
 
     app.conf.task_always_eager = False
     client = redis.Redis.from_url(REDIS_URL)

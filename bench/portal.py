@@ -134,7 +134,7 @@ def _export(user: object) -> tuple[int, float, int]:
 
 def _list_peak(user: object) -> int:
     from consents.models import Consent
-    from consents.portal_export import COLUMNS
+    from consents.portal.export import COLUMNS
 
     tracemalloc.start()
     rows = list(Consent.objects.filter(brand__provider__memberships__user=user).values_list(*COLUMNS))

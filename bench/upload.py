@@ -167,7 +167,7 @@ def time_raw_copy(copy_path: Path) -> float:
 def time_upload(csv_path: Path, *, brand, user) -> tuple[float, object]:
     from django.core.files import File
 
-    from consents.upload_models import Upload
+    from consents.models import Upload
     from consents.uploads.services import upload_process
 
     with open(csv_path, "rb") as handle:

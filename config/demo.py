@@ -13,7 +13,7 @@ BUILDERS: list[str] = [
     "consents.demo:build",
     "citizens.demo:build",
     "citizens.optout.demo:build",
-    "consents.api_demo:build",
+    "consents.api.demo:build",
     "consents.uploads.demo:build",
 ]
 

@@ -1,40 +1,16 @@
-from __future__ import annotations
+"""Admin of the registry core: consents with their read-only history, late rejections, retailer access.
 
-from datetime import timedelta
+Capability packages (api, uploads, review) register their own pages; ConsentsConfig.ready() imports them.
+"""
+from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Consent, ConsentEvent, DeclarationPeriod, LateRejection, RetailerAccess
+from .models import Consent, ConsentEvent, LateRejection, RetailerAccess
 from .recipients import try_normalize
-
-
-def period_calendar(periods: QuerySet[DeclarationPeriod]) -> dict | None:
-    """A timeline of the periods: declaration, waiting and review phases as bars on a shared date axis."""
-    rows = list(periods.order_by("declare_until", "tier")[:24])
-    if not rows:
-        return None
-    start = min(p.opens_on or p.declare_until - timedelta(days=60) for p in rows)
-    end = max(p.review_until for p in rows)
-    span = max((end - start).days, 1)
-
-    def pct(day) -> float:
-        return round(100 * (day - start).days / span, 2)
-
-    today = timezone.localdate()
-    bars = []
-    for p in rows:
-        opens = p.opens_on or p.declare_until - timedelta(days=60)
-        bars.append({
-            "period": p,
-            "declare": (pct(opens), max(pct(p.declare_until) - pct(opens), 0.5)),
-            "wait": (pct(p.declare_until), max(pct(p.visible_from) - pct(p.declare_until), 0.3)),
-            "review": (pct(p.visible_from), max(pct(p.review_until) - pct(p.visible_from), 0.5)),
-        })
-    return {"start": start, "end": end, "bars": bars, "today": pct(today) if start <= today <= end else None}
 
 
 class ReadOnlyAdminMixin:
@@ -130,38 +106,3 @@ class RetailerAccessAdmin(admin.ModelAdmin):
     search_fields = ("consent__recipient", "=retailer__code", "retailer__name")
     raw_id_fields = ("consent", "retailer")
     list_select_related = ("consent", "retailer")
-
-
-@admin.register(DeclarationPeriod)
-class DeclarationPeriodAdmin(admin.ModelAdmin):
-    """The declaration calendar: operators open new periods here (dates are data, never code)."""
-
-    list_display = ("name", "tier", "opens_on", "declare_until", "visible_from", "review_until", "phase")
-    list_filter = ("tier",)
-    search_fields = ("name",)
-    ordering = ("-declare_until",)
-    date_hierarchy = "declare_until"
-    readonly_fields = ("visibility_notified_at", "reminder_sent_at", "created_at")
-
-    change_list_template = "admin/consents/declarationperiod/change_list.html"
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "calendar": period_calendar(DeclarationPeriod.objects.all())}
-        return super().changelist_view(request, extra_context=extra_context)
-
-    @admin.display(description=_("aşama"))
-    def phase(self, period: DeclarationPeriod) -> str:
-        today = timezone.localdate()
-        if period.opens_on and today < period.opens_on:
-            return str(_("henüz açılmadı"))
-        if today <= period.declare_until:
-            return str(_("beyan açık"))
-        if today < period.visible_from:
-            return str(_("vatandaşa açılmayı bekliyor"))
-        if today <= period.review_until:
-            return str(_("vatandaş incelemesinde"))
-        return str(_("kapandı"))
-from .admin_uploads import *  # noqa: E402,F401,F403
-from .admin_periods import *  # noqa: E402,F401,F403
-from .admin_api import *  # noqa: E402,F401,F403
-from .admin_logs import *  # noqa: E402,F401,F403

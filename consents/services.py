@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from providers.models import Brand, Provider, Retailer, Tier, LARGE_TIER_THRESHOLD
+from providers.models import LARGE_TIER_THRESHOLD, Brand, Provider, Retailer, Tier
 
 from .actors import Actor
 from .errors import ConsentRuleError

@@ -2,7 +2,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from consents import portal_views as consent_views
+from consents.portal import views as consent_views
 
 from .forms import PortalAuthenticationForm
 from .views import dashboard, setup
@@ -39,5 +39,5 @@ urlpatterns = [
     path("izinler/<int:pk>/", consent_views.consent_detail, name="consent_detail"),
     path("degisiklikler/", consent_views.change_feed, name="changes"),
     path("yuklemeler/", include("consents.uploads.urls")),  # bulk CSV upload (consents/uploads)
-    path("api-kullanicilari/", include("consents.api_portal")),  # API users and activity (consents/api_portal.py)
+    path("api-kullanicilari/", include("consents.api.portal")),  # API users and activity (consents/api/portal.py)
 ]

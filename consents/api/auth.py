@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
-from consents.api_models import ApiToken, ApiTokenKind, ApiUser, ApiUserKind
+from consents.models import ApiToken, ApiTokenKind, ApiUser, ApiUserKind
 
 from . import ratelimit
 from .errors import IysError

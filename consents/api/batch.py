@@ -15,9 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from consents.actors import Actor
-from consents.api_models import ApiBatchItem, ApiBatchRequest, ApiUser, BatchItemStatus, BatchState
 from consents.errors import ConsentRuleError
-from consents.models import RetailerAccess, Via
+from consents.models import (
+    ApiBatchItem,
+    ApiBatchRequest,
+    ApiUser,
+    BatchItemStatus,
+    BatchState,
+    RetailerAccess,
+    Via,
+)
 from consents.rules import Origin, check_movement, parse_consent_date
 from consents.selectors import declaration_period_open_for, last_closed_period_for, period_info
 from consents.services import consent_record
@@ -25,6 +32,7 @@ from providers.models import Brand, Retailer
 
 from .common import fmt, new_id
 from .errors import IysError, for_channel, item, rule_item
+from .scope import dealer_actor
 
 MAX_ITEMS = 1000
 CHUNK = 250
@@ -123,14 +131,7 @@ def create_batch(
             for i, p in enumerate(payloads)
         ]
     )
-    transaction.on_commit(lambda: _enqueue(batch.pk))
     return batch, items
-
-
-def _enqueue(batch_id: int) -> None:
-    from consents.tasks_api import process_api_batch
-
-    process_api_batch.delay(batch_id)
 
 
 def accepted_response(batch: ApiBatchRequest, items: list[ApiBatchItem]) -> dict[str, Any]:
@@ -153,8 +154,6 @@ def accepted_response(batch: ApiBatchRequest, items: list[ApiBatchItem]) -> dict
 
 
 def actor_of(api_user: ApiUser) -> Actor:
-    from .scope import dealer_actor
-
     if api_user.retailer_id:
         return dealer_actor(api_user.retailer, api_user.username)
     return Actor.api_user(api_user.pk, f"API: {api_user.username}")

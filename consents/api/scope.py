@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from consents.actors import Actor
-from consents.api_models import ApiUserKind
+from consents.models import ApiUserKind
 from providers.models import Brand, IntermediaryAuthorization, Retailer
 
 from .auth import Principal

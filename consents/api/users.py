@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from consents.api_models import ApiUser, ApiUserKind
+from consents.models import ApiUser, ApiUserKind
 from providers.models import Intermediary, Provider, ProviderAuditEvent, Retailer
 
 from .auth import revoke_user_tokens

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from functools import partial
 from typing import Any, Optional
 
 from django.conf import settings
@@ -14,9 +15,8 @@ from django.db.models import Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from consents.api_models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind
 from consents.errors import ConsentRuleError
-from consents.models import ConsentEvent, Via
+from consents.models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind, ConsentEvent, Via
 from consents.recipients import EMAIL, normalize_recipient
 from consents.selectors import can_send_many
 from consents.services import consent_record
@@ -37,6 +37,7 @@ from .schemas import (
     RecipientsIn,
 )
 from .scope import actor_for, brand_object, resolve
+from .tasks import process_api_batch
 
 router = Router(tags=["İzin yönetimi"])
 ERRS = {
@@ -151,6 +152,7 @@ def _add_batch(
         version=version,
         is_dealer=principal.kind == ApiUserKind.RETAILER,
     )
+    transaction.on_commit(partial(process_api_batch.delay, batch.pk))
     return json_response(batches.accepted_response(batch, items), 202)
 
 

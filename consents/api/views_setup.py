@@ -11,8 +11,16 @@ from django.db.models import Count, ProtectedError, Q, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from consents.api_models import ApiUser, ApiUserKind, PushRegistration, PushState
-from consents.models import Consent, ConsentEvent, RetailerAccess, Status
+from consents.models import (
+    ApiUser,
+    ApiUserKind,
+    Consent,
+    ConsentEvent,
+    PushRegistration,
+    PushState,
+    RetailerAccess,
+    Status,
+)
 from consents.recipients import normalize_phone
 from providers.models import Brand, IntermediaryAuthorization, ProviderAuditEvent, Retailer, RetailerKind
 
@@ -20,8 +28,10 @@ from .common import bounded, fmt, new_id, now, page_params, paged
 from .errors import IysError, item, json_response, not_yours
 from .schemas import (
     BrandOut,
+    ConsentQuery,
     ErrorsOut,
     MessageOut,
+    PushConnectionIn,
     PushRegistrationIn,
     PushStatusOut,
     RetailerAccessIn,
@@ -33,8 +43,6 @@ from .schemas import (
     RetailerOut,
     RetailersOfConsentOut,
     TransactionOut,
-    PushConnectionIn,
-    ConsentQuery,
 )
 from .scope import resolve
 from .views_consents import BASE, _normalised

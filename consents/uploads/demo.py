@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from ..upload_models import Upload
+from consents.models import Upload
+
+from .tasks import process_upload
 
 
 def _sample_csv() -> bytes:
@@ -34,11 +37,6 @@ def build(ctx: Any) -> list[str]:
     upload.save()
     upload_id = upload.pk
 
-    def enqueue() -> None:
-        from ..tasks_upload import process_upload
-
-        process_upload.delay(upload_id)
-
     # The engine's connections must see the committed demo data.
-    transaction.on_commit(enqueue)
+    transaction.on_commit(partial(process_upload.delay, upload_id))
     return [f"Uploads          http://127.0.0.1:8000/isletme/yuklemeler/{upload_id}/  (a sample CSV with its report)"]

@@ -27,15 +27,14 @@ from zlib import crc32
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from consents.actors import Actor
+from consents.errors import ConsentRuleError
+from consents.models import Upload, UploadShard, Via
+from consents.rules import Movement, Outcome
+from consents.services import consent_record
 from providers.models import Retailer
 
-from ..actors import Actor
-from ..errors import ConsentRuleError
-from ..models import Via
-from ..rules import Movement, Outcome
-from ..services import consent_record
-from ..upload_models import Upload, UploadShard
-from .engine import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
+from .chunks import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.files import File
 
-from ..errors import ERRORS, error_message
-from ..upload_models import Upload, UploadRefusal
+from consents.errors import ERRORS, error_message
+from consents.models import Upload, UploadRefusal
 
 REPORT_HEADER = ["line", "field", "value", "code", "message_tr", "message_en"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from consents.actors import Actor
+from consents.errors import ConsentRuleError
+from consents.models import UploadRefusal, Via
+from consents.rules import Outcome
+from consents.services import consent_record
 from providers.models import Retailer
 
-from ..actors import Actor
-from ..errors import ConsentRuleError
-from ..models import Via
-from ..rules import Outcome
-from ..services import consent_record
-from ..upload_models import UploadRefusal
-from .engine import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
+from .chunks import Chunk, Counters, Refusal, UploadContext, refresh_totals, save_shard, shard_rows
 
 
 class RowApplier:

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consents.models import Upload, UploadRefusal, UploadState
 from providers.models import Brand, Provider
 
-from ..upload_models import Upload, UploadRefusal, UploadState
 from . import engine
 from .parsing import UploadFileError, inspect_head
 from .report import write_report
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def upload_create(
     *, provider: Provider, brand: Brand, user: Any, file: UploadedFile, dry_run: bool
 ) -> Upload:
-    """Store the file with its upload record and queue processing after the commit.
+    """Store the file with its upload record; the caller queues `process_upload` for it.
 
     Raises UploadFileError (nothing stored) for an empty, binary, header-less or too large file.
     """
@@ -39,21 +39,13 @@ def upload_create(
         )
         upload.original.save(f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.csv", file, save=False)
         upload.save()
-        upload_id = upload.pk
-        transaction.on_commit(lambda: _enqueue(upload_id))
     return upload
 
 
-def _enqueue(upload_id: int) -> None:
-    from ..tasks_upload import process_upload
+def uploads_stalled(*, older_than: dt.timedelta, limit: int = 100) -> list[int]:
+    """The uploads a lost task left QUEUED or RUNNING (a killed worker, a flushed broker), to queue again.
 
-    process_upload.delay(upload_id)
-
-
-def upload_requeue_stalled(*, older_than: dt.timedelta, limit: int = 100) -> int:
-    """Queue again the uploads a lost task left QUEUED or RUNNING (a killed worker, a flushed broker).
-
-    Safe for uploads that are still running: their runner holds the advisory lock, so the extra task
+    Queuing a still-running upload again is safe: its runner holds the advisory lock, so the extra task
     returns at once; a crashed one resumes after its last committed chunk.
     """
     cutoff = timezone.now() - older_than
@@ -62,9 +54,7 @@ def upload_requeue_stalled(*, older_than: dt.timedelta, limit: int = 100) -> int
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
-    for upload_id in ids:
-        _enqueue(upload_id)
-    return len(ids)
+    return ids
 
 
 def _claim(upload_id: int) -> Upload | None:

@@ -1,18 +1,22 @@
 """Portal pages of the bulk upload (/isletme/yuklemeler/). Thin: scoping, forms, services."""
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from consents.models import Upload
 from providers.context import own_brands, provider_required
 
-from ..upload_models import Upload
 from .forms import UploadForm
 from .parsing import UploadFileError
 from .report import refusal_messages
 from .services import refusal_preview, upload_create
+from .tasks import process_upload
 
 
 def _upload_or_404(request: HttpRequest, pk: int) -> Upload:
@@ -49,6 +53,8 @@ def upload_new(request: HttpRequest) -> HttpResponse:
         except UploadFileError as error:
             form.add_error("file", error.message)
         else:
+            # After the commit: the task's own connections must see the upload row.
+            transaction.on_commit(partial(process_upload.delay, upload.pk))
             return redirect("portal:upload_detail", pk=upload.pk)
     return render(request, "portal/uploads/new.html", {"form": form, "has_brands": bool(brands)})
 

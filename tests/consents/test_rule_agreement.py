@@ -17,12 +17,11 @@ from django.utils import timezone
 
 from consents.actors import Actor
 from consents.errors import ConsentRuleError
-from consents.models import Consent, ConsentEvent, Via
-from consents.upload_models import UploadRefusal
+from consents.models import Consent, ConsentEvent, UploadRefusal, Via
 from consents.uploads.services import upload_process
 from tests import factories
 
-from .upload_helpers import make_upload
+from .uploads.helpers import make_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

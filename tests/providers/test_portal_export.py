@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.models import Consent
-from consents.portal_export import neutralise
+from consents.portal.export import neutralise
 from consents.rules import ISTANBUL
 from tests import factories
 
@@ -73,7 +73,7 @@ def test_export_applies_the_active_filters(client):
 
 
 def test_export_streams_many_rows_in_chunks(client, monkeypatch):
-    from consents import portal_export
+    from consents.portal import export as portal_export
 
     monkeypatch.setattr(portal_export, "CHUNK_SIZE", 100)
     monkeypatch.setattr(portal_export, "LINES_PER_PIECE", 100)

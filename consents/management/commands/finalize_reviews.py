@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from consents.review import due_for_finalisation, finalize_due_reviews
+from consents.review.finalize import due_for_finalisation, finalize_due_reviews
 
 
 class Command(BaseCommand):

@@ -1,0 +1,184 @@
+"""Celery tasks of the integration API: batches and push delivery. They take ids and are idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import httpx
+from celery import shared_task
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from consents.models import (
+    ApiBatchRequest,
+    BatchState,
+    ConsentEvent,
+    DeliveryState,
+    PushDelivery,
+    PushRegistration,
+    PushState,
+)
+
+from .batch import process
+from .common import fmt
+
+log = logging.getLogger(__name__)
+PUSH_TIMEOUT_SECONDS = 5.0
+PUSH_MAX_ATTEMPTS = 8
+
+
+@shared_task(name="consents.api.process_batch", acks_late=True)
+def process_api_batch(batch_id: int) -> None:
+    """Apply a chunk of a batch request; re-queue while items remain (keeps each task short)."""
+    if process(batch_id):
+        process_api_batch.delay(batch_id)
+
+
+def event_payload(event: ConsentEvent, iys_code: int, brand_code: int) -> dict:
+    """The İYS push body: {"list": [movement]} with the fields of its test message."""
+    return {
+        "list": [
+            {
+                "iysCode": iys_code,
+                "brandCode": brand_code,
+                "consentDate": fmt(event.consent_date),
+                "creationDate": fmt(event.created_at),
+                "source": event.source,
+                "recipient": event.recipient,
+                "recipientType": event.recipient_type,
+                "status": event.status,
+                "type": event.channel,
+                "transactionId": event.transaction_id,
+            }
+        ]
+    }
+
+
+@shared_task(name="consents.api.push_event", acks_late=True)
+def push_event(event_id: int) -> None:
+    """One delivery per active registration of the event's brand and channel (unique: safe to repeat)."""
+    event = ConsentEvent.objects.filter(pk=event_id).first()
+    if event is None or not (event.source or "").startswith("IYS_"):
+        return
+    registrations = PushRegistration.objects.filter(
+        brand_id=event.brand_id, channel=event.channel, state=PushState.ACTIVE
+    )
+    for registration in registrations:
+        try:
+            with transaction.atomic():
+                delivery = PushDelivery.objects.create(registration=registration, event=event)
+        except IntegrityError:
+            continue
+        transaction.on_commit(lambda pk=delivery.pk: push_deliver.delay(pk))
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def _backoff(attempt: int) -> int:
+    base = int(getattr(settings, "API_PUSH_RETRY_BASE_SECONDS", 30))
+    return min(base * 2 ** max(attempt - 1, 0), 3600)
+
+
+@shared_task(name="consents.api.push_deliver", bind=True, acks_late=True, max_retries=PUSH_MAX_ATTEMPTS)
+def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
+    """POST the movement with basic auth and an HMAC-SHA256 signature; retry with exponential backoff."""
+    delivery = (
+        PushDelivery.objects.select_related("registration", "registration__brand__provider", "event")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or delivery.state != DeliveryState.PENDING:
+        return "skip"
+    registration = delivery.registration
+    if registration.state != PushState.ACTIVE:
+        PushDelivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED, last_error="unregistered"
+        )
+        return "unregistered"
+    brand = registration.brand
+    body = json.dumps(
+        event_payload(delivery.event, brand.provider.iys_code, brand.brand_code), ensure_ascii=False
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Ileti-Timestamp": timestamp,
+        "X-Ileti-Signature": signature(registration.password, timestamp, body),
+        "X-Ileti-Delivery": str(delivery.pk),
+    }
+    status_code, error = None, ""
+    try:
+        response = httpx.post(
+            registration.url,
+            content=body,
+            headers=headers,
+            auth=(registration.username, registration.password),
+            timeout=PUSH_TIMEOUT_SECONDS,
+            follow_redirects=False,
+        )
+        status_code = response.status_code
+        ok = 200 <= status_code < 300
+        if not ok:
+            error = f"HTTP {status_code}"
+    except httpx.HTTPError as exc:
+        ok = False
+        error = type(exc).__name__
+    attempts = delivery.attempts + 1
+    now = timezone.now()
+    update = {
+        "attempts": attempts,
+        "last_status_code": status_code,
+        "last_error": error[:500],
+        "last_attempt_at": now,
+    }
+    if ok:
+        PushDelivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.DELIVERED, delivered_at=now, **update
+        )
+        return "delivered"
+    if attempts >= PUSH_MAX_ATTEMPTS:
+        PushDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.FAILED, **update)
+        log.warning("push delivery %s gave up after %s attempts (%s)", delivery.pk, attempts, error)
+        return "failed"
+    PushDelivery.objects.filter(pk=delivery.pk).update(**update)
+    if self.request.is_eager:
+        # Without a broker (embedded default) a retry would run at once and block the caller.
+        return "pending"
+    raise self.retry(countdown=_backoff(attempts))
+
+
+STALE_BATCH_AFTER = dt.timedelta(minutes=5)
+STALE_DELIVERY_AFTER = dt.timedelta(hours=2)
+
+
+@shared_task(name="consents.api.sweep")
+def sweep_api_work() -> dict:
+    """Safety net (beat): re-queue batches and push deliveries whose task was lost (broker outage,
+    a commit hook that never ran). Both tasks are idempotent, so a duplicate does no harm."""
+    now = timezone.now()
+    batch_ids = list(
+        ApiBatchRequest.objects.filter(
+            state__in=[BatchState.PENDING, BatchState.PROCESSING], created_at__lt=now - STALE_BATCH_AFTER
+        ).values_list("id", flat=True)[:500]
+    )
+    for batch_id in batch_ids:
+        process_api_batch.delay(batch_id)
+    delivery_ids = list(
+        PushDelivery.objects.filter(state=DeliveryState.PENDING, created_at__lt=now - STALE_DELIVERY_AFTER)
+        .filter(
+            models.Q(last_attempt_at__isnull=True) | models.Q(last_attempt_at__lt=now - STALE_DELIVERY_AFTER)
+        )
+        .values_list("id", flat=True)[:500]
+    )
+    for delivery_id in delivery_ids:
+        push_deliver.delay(delivery_id)
+    return {"batches": len(batch_ids), "deliveries": len(delivery_ids)}

@@ -1,0 +1,77 @@
+"""The consents app's models, one module per capability, imported here by name so Django registers them.
+
+`consent` is the registry core (the consent record, its history, declaration periods); `api`, `uploads` and
+`review` hold the tables of those capabilities. Models import nothing above them: no services, tasks or views.
+"""
+from .api import (
+    ApiBatchItem,
+    ApiBatchRequest,
+    ApiIdempotencyRecord,
+    ApiToken,
+    ApiTokenKind,
+    ApiUser,
+    ApiUserKind,
+    BatchItemStatus,
+    BatchState,
+    DeliveryState,
+    PushDelivery,
+    PushRegistration,
+    PushState,
+)
+from .consent import (
+    PROVIDER_SOURCES,
+    REGISTRY_SOURCES,
+    ActorKind,
+    Consent,
+    ConsentEvent,
+    DeclarationPeriod,
+    EventAction,
+    LateRejection,
+    LateRejectionManager,
+    RecipientType,
+    RetailerAccess,
+    Source,
+    Status,
+    Via,
+    new_transaction_id,
+)
+from .review import NotificationKind, NotificationState, ReviewNotification
+from .uploads import Upload, UploadRefusal, UploadShard, UploadState
+
+__all__ = [
+    "PROVIDER_SOURCES",
+    "REGISTRY_SOURCES",
+    "ActorKind",
+    "ApiBatchItem",
+    "ApiBatchRequest",
+    "ApiIdempotencyRecord",
+    "ApiToken",
+    "ApiTokenKind",
+    "ApiUser",
+    "ApiUserKind",
+    "BatchItemStatus",
+    "BatchState",
+    "Consent",
+    "ConsentEvent",
+    "DeclarationPeriod",
+    "DeliveryState",
+    "EventAction",
+    "LateRejection",
+    "LateRejectionManager",
+    "NotificationKind",
+    "NotificationState",
+    "PushDelivery",
+    "PushRegistration",
+    "PushState",
+    "RecipientType",
+    "RetailerAccess",
+    "ReviewNotification",
+    "Source",
+    "Status",
+    "Upload",
+    "UploadRefusal",
+    "UploadShard",
+    "UploadState",
+    "Via",
+    "new_transaction_id",
+]

@@ -1,0 +1,192 @@
+"""Forms of the portal's consent pages: the search/filter form and the single-consent form.
+
+The single-consent form deliberately does no rule checking of its own: it hands the raw values to
+``consents.services.consent_record`` so the web form, the upload and the API refuse the same input
+with the same code and words, and maps each ConsentRuleError to the field it is about.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from consents.errors import ConsentRuleError
+from consents.models import PROVIDER_SOURCES, Consent, RecipientType, Source, Status
+from consents.recipients import try_normalize
+from consents.rules import ISTANBUL
+from providers.context import BrandAccess
+from providers.models import Channel
+
+REVIEW_UNDER = "under_review"
+REVIEW_FINAL = "finalised"
+REVIEW_NONE = "none"
+REVIEW_CHOICES = [
+    ("", _("Tümü")),
+    (REVIEW_UNDER, _("İtiraz süresinde")),
+    (REVIEW_FINAL, _("Kesinleşmiş beyan")),
+    (REVIEW_NONE, _("Beyan dışı (itiraz süresi yok)")),
+]
+
+# ConsentRuleError.field (İYS's JSON names) -> form field.
+ERROR_FIELDS = {
+    "recipient": "recipient",
+    "status": "status",
+    "source": "source",
+    "consentDate": "consent_date",
+    "type": "channel",
+    "recipientType": "recipient_type",
+    "retailerCode": "retailer_code",
+    "brandCode": "brand",
+}
+
+
+def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [("", _("Tümü")), *choices]
+
+
+def brand_choices(accesses: list[BrandAccess]) -> list[tuple[str, str]]:
+    as_dealer = gettext("bayi olarak")
+    return [
+        (str(a.brand.brand_code), f"{a.brand.name} ({a.brand.brand_code})" + (f" — {as_dealer}" if a.as_dealer else ""))
+        for a in accesses
+    ]
+
+
+# Lazy labels: built at import, translated when rendered (an f-string would freeze them in Turkish).
+PROVIDER_SOURCE_CHOICES = [(v, format_lazy("{} ({})", label, v)) for v, label in Source.choices if v in PROVIDER_SOURCES]
+
+
+class ConsentFilterForm(forms.Form):
+    q = forms.CharField(label=_("Alıcı"), required=False, max_length=300,
+                        widget=forms.TextInput(attrs={"placeholder": _("0532 123 45 67 ya da ad@ornek.com")}))
+    brand = forms.ChoiceField(label=_("Marka"), required=False)
+    channel = forms.ChoiceField(label=_("Kanal"), required=False, choices=_all(Channel.choices))
+    status = forms.ChoiceField(label=_("Durum"), required=False, choices=_all(Status.choices))
+    source = forms.ChoiceField(label=_("Kaynak"), required=False, choices=_all(Source.choices))
+    recipient_type = forms.ChoiceField(label=_("Alıcı tipi"), required=False, choices=_all(RecipientType.choices))
+    review = forms.ChoiceField(label=_("Beyan durumu"), required=False, choices=REVIEW_CHOICES)
+
+    def __init__(self, *args: Any, accesses: list[BrandAccess], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accesses = accesses
+        self.fields["brand"].choices = _all(brand_choices(accesses))
+        self.normalised_recipient: str | None = None
+
+    def clean_q(self) -> str:
+        raw = (self.cleaned_data.get("q") or "").strip()
+        if raw:
+            self.normalised_recipient = try_normalize(raw)
+            if self.normalised_recipient is None:
+                raise forms.ValidationError(
+                    _("“%(value)s” bir telefon numarası ya da e-posta adresi olarak okunamadı."), params={"value": raw}
+                )
+        return raw
+
+    def filter(self, queryset: QuerySet[Consent]) -> QuerySet[Consent]:
+        """The consents matching the valid filters; an unreadable search matches nothing."""
+        brand_ids = [a.brand.pk for a in self.accesses]
+        if not self.is_bound:
+            data: dict[str, Any] = {}
+        elif not self.is_valid():
+            if "q" in self.errors:
+                return queryset.none()
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        else:
+            data = self.cleaned_data
+        if data.get("brand"):
+            brand_ids = [a.brand.pk for a in self.accesses if str(a.brand.brand_code) == data["brand"]]
+        queryset = queryset.filter(brand_id__in=brand_ids)
+        if self.normalised_recipient:
+            queryset = queryset.filter(recipient=self.normalised_recipient)
+        for name in ("channel", "status", "source", "recipient_type"):
+            if data.get(name):
+                queryset = queryset.filter(**{name: data[name]})
+        if data.get("review"):
+            queryset = queryset.filter(consent_review_q(data["review"]))
+        return queryset
+
+
+class DateTimeLocalInput(forms.TextInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"step": "1"})
+
+
+class ConsentForm(forms.Form):
+    brand = forms.ChoiceField(label=_("Marka"), required=False)
+    recipient = forms.CharField(
+        label=_("Alıcı"), required=False, max_length=300,
+        help_text=_("Telefon numarası (MESAJ, ARAMA) ya da e-posta adresi (EPOSTA); her yazım biçimi kabul edilir."),
+    )
+    channel = forms.ChoiceField(label=_("İzin tipi (kanal)"), required=False, choices=[("", "—"), *Channel.choices])
+    recipient_type = forms.ChoiceField(
+        label=_("Alıcı tipi"), required=False, choices=[("", "—"), *RecipientType.choices]
+    )
+    status = forms.ChoiceField(label=_("Durum"), required=False, choices=[("", "—"), *Status.choices])
+    source = forms.ChoiceField(label=_("İzin kaynağı"), required=False, choices=[("", "—"), *PROVIDER_SOURCE_CHOICES])
+    consent_date = forms.CharField(
+        label=_("İzin tarihi"), required=False, widget=DateTimeLocalInput(),
+        help_text=_("Alıcının izni verdiği ya da reddettiği an (Türkiye saati)."),
+    )
+    retailer_code = forms.CharField(
+        label=_("Bayi numarası"), required=False, max_length=16,
+        help_text=_("İzni bir bayiniz topladıysa onun 8 haneli numarası."),
+    )
+
+    def __init__(self, *args: Any, accesses: list[BrandAccess], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accesses = accesses
+        self.fields["brand"].choices = brand_choices(accesses)
+        # Left to the rules (so they answer with İYS's code), but the user should see what is needed.
+        for name in ("brand", "recipient", "channel", "recipient_type", "status"):
+            self.fields[name].rule_required = True
+        if not self.is_bound:
+            now = dt.datetime.now(ISTANBUL).replace(microsecond=0, tzinfo=None)
+            self.initial.setdefault("consent_date", now.isoformat())
+
+    def access(self) -> BrandAccess | None:
+        code = self.cleaned_data.get("brand")
+        for access in self.accesses:
+            if str(access.brand.brand_code) == code:
+                return access
+        return None
+
+    def add_rule_error(self, err: ConsentRuleError) -> None:
+        field = ERROR_FIELDS.get(err.field or "")
+        self.add_error(field, f"{err.message} ({err.code})")
+
+
+def consent_review_q(review: str) -> Q:
+    return {
+        REVIEW_UNDER: Q(status=Status.ONAY, review_until__isnull=False, finalized_at__isnull=True),
+        REVIEW_FINAL: Q(finalized_at__isnull=False),
+        REVIEW_NONE: Q(review_until__isnull=True),
+    }[review]
+
+
+class ChangeFeedForm(forms.Form):
+    date_from = forms.DateField(label=_("Başlangıç"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=_("Bitiş"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    brand = forms.ChoiceField(label=_("Marka"), required=False)
+
+    def __init__(self, *args: Any, accesses: list[BrandAccess], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accesses = accesses
+        self.fields["brand"].choices = _all(brand_choices(accesses))
+        self.fields["date_from"].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
+        self.fields["date_to"].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("Bitiş tarihi başlangıçtan önce olamaz."))
+        return data

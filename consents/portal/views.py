@@ -1,0 +1,162 @@
+"""Consent pages of the business portal: search, detail, single-consent form, export, change feed.
+
+Every read is limited to the brands the acting provider may see (its own, plus a brand it serves
+as dealer); a consent of any other brand is a 404.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consents.errors import ConsentRuleError
+from consents.models import ActorKind, Consent, ConsentEvent, Via
+from consents.rules import ISTANBUL
+from consents.selectors import consent_history
+from consents.services import consent_record
+from providers.context import actor_for, brand_accesses, provider_required, visible_brand_ids
+
+from .export import csv_lines, export_rows
+from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
+
+PAGE_SIZE = 50
+FEED_PAGE_SIZE = 50
+
+
+def _filtered(request: HttpRequest) -> tuple[ConsentFilterForm, object]:
+    form = ConsentFilterForm(request.GET or None, accesses=brand_accesses(request))
+    return form, form.filter(Consent.objects.all())
+
+
+@provider_required()
+def consent_list(request: HttpRequest) -> HttpResponse:
+    form, consents = _filtered(request)
+    page = Paginator(
+        consents.select_related("brand", "retailer").order_by("-id"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/consents.html",
+        {"form": form, "page": page, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+@provider_required()
+def consent_export(request: HttpRequest) -> StreamingHttpResponse:
+    _form, consents = _filtered(request)
+    stamp = timezone.localtime(timezone.now(), ISTANBUL).strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(csv_lines(export_rows(consents)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="izinler-{request.provider.iys_code}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@provider_required()
+def consent_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    consent = (
+        Consent.objects.filter(pk=pk, brand_id__in=visible_brand_ids(request))
+        .select_related("brand", "retailer", "declaration_period")
+        .first()
+    )
+    if consent is None:
+        raise Http404
+    events = consent_history(consent).select_related("retailer", "actor_user")
+    accesses = consent.retailer_accesses.select_related("retailer").order_by("retailer__code")
+    return render(
+        request,
+        "portal/consent_detail.html",
+        {"consent": consent, "events": events, "retailer_accesses": accesses},
+    )
+
+
+@provider_required("can_write_consents")
+def consent_create(request: HttpRequest) -> HttpResponse:
+    accesses = brand_accesses(request)
+    if not accesses:
+        messages.error(request, _("İzin eklemek için önce bir marka tanımlayın."))
+        return redirect("portal:brands")
+    # The detail page links here with the key filled in, to change a consent's status.
+    initial = {k: request.GET[k] for k in ("brand", "recipient", "channel", "recipient_type", "status") if k in request.GET}
+    form = ConsentForm(request.POST or None, accesses=accesses, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        access = form.access()
+        if access is None:
+            form.add_error("brand", _("Bir marka seçin."))
+        else:
+            data = form.cleaned_data
+            try:
+                result = consent_record(
+                    brand=access.brand,
+                    recipient=data["recipient"],
+                    recipient_type=data["recipient_type"],
+                    channel=data["channel"],
+                    status=data["status"],
+                    source=data["source"] or None,
+                    consent_date=data["consent_date"] or None,
+                    retailer_code=None if access.as_dealer else (data["retailer_code"] or None),
+                    actor=actor_for(request, access),
+                    via=Via.WEB,
+                )
+            except ConsentRuleError as err:
+                form.add_rule_error(err)
+            else:
+                messages.success(
+                    request,
+                    _("İzin kaydedildi: %(recipient)s %(channel)s → %(status)s.")
+                    % {
+                        "recipient": result.consent.recipient,
+                        "channel": result.consent.get_channel_display(),
+                        "status": result.consent.get_status_display(),
+                    },
+                )
+                return redirect("portal:consent_detail", pk=result.consent.pk)
+    return render(request, "portal/consent_form.html", {"form": form})
+
+
+@provider_required()
+def change_feed(request: HttpRequest) -> HttpResponse:
+    """What citizens and the registry changed, newest first; keyset pages by id (`before`)."""
+    accesses = brand_accesses(request)
+    form = ChangeFeedForm(request.GET or None, accesses=accesses)
+    brand_ids = [a.brand.pk for a in accesses]
+    events = ConsentEvent.objects.filter(
+        brand_id__in=brand_ids, actor_kind__in=[ActorKind.CITIZEN, ActorKind.SYSTEM]
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("brand"):
+            events = events.filter(brand_id__in=[a.brand.pk for a in accesses if str(a.brand.brand_code) == data["brand"]])
+        if data.get("date_from"):
+            events = events.filter(created_at__gte=dt.datetime.combine(data["date_from"], dt.time(), tzinfo=ISTANBUL))
+        if data.get("date_to"):
+            end = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time(), tzinfo=ISTANBUL)
+            events = events.filter(created_at__lt=end)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        before = None
+    if before:
+        events = events.filter(id__lt=before)
+    rows = list(events.select_related("brand", "consent").order_by("-id")[: FEED_PAGE_SIZE + 1])
+    has_more = len(rows) > FEED_PAGE_SIZE
+    rows = rows[:FEED_PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "portal/changes.html",
+        {
+            "form": form,
+            "events": rows,
+            "next_before": rows[-1].pk if has_more else None,
+            "query": query.urlencode(),
+            "paged": bool(before),
+        },
+    )

@@ -1,0 +1,28 @@
+"""Celery tasks of the bulk upload: they take ids, run the engine and are idempotent (see uploads.services)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import upload_process, uploads_stalled
+
+
+@shared_task(name="consents.process_upload", acks_late=True)
+def process_upload(upload_id: int) -> dict[str, int | str] | None:
+    upload = upload_process(upload_id=upload_id)
+    if upload is None:
+        return None
+    return {"state": upload.state, "inserted": upload.inserted, "updated": upload.updated,
+            "unchanged": upload.unchanged, "refused": upload.refused}
+
+
+@shared_task(name="consents.sweep_stalled_uploads")
+def sweep_stalled_uploads(older_than_s: float | None = None) -> int:
+    """Beat: re-queue uploads whose task was lost, instead of waiting for the broker's visibility timeout."""
+    seconds = settings.UPLOAD_SWEEP_AFTER_S if older_than_s is None else older_than_s
+    ids = uploads_stalled(older_than=dt.timedelta(seconds=seconds))
+    for upload_id in ids:
+        process_upload.delay(upload_id)
+    return len(ids)

@@ -1,0 +1,121 @@
+"""Push of citizens' own movements to a provider's endpoint, delivered by a real Celery worker:
+basic auth, an HMAC-SHA256 signature of the body, and retries with backoff after a failure."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import threading
+import time
+
+import pytest
+
+from consents.actors import Actor
+from consents.api.tasks import signature
+from consents.models import DeliveryState, PushDelivery, PushRegistration, Via
+from consents.services import consent_reject_by_citizen
+from tests.consents.api.support import client_for, consent_body, make_api_user
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    calls: list[dict] = []
+    fail_first = 1
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls.append({"body": body, "headers": dict(self.headers)})
+        status = 503 if len(type(self).calls) <= type(self).fail_first else 200
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def receiver():
+    _Receiver.calls = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    # Read by the worker process's settings (it inherits this environment).
+    monkeypatch.setenv("API_PUSH_RETRY_BASE_SECONDS", "1")
+
+
+def test_rejection_is_pushed_signed_and_retried_until_delivered(
+    fast_retries, receiver, celery_worker, provider, brand, settings
+):
+    settings.API_PUSH_ALLOW_HTTP = True  # the test endpoint is plain http on 127.0.0.1
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/push"
+    r = api.post(
+        base + "/push/registration",
+        {"connection": [{"url": url, "type": "MESAJ", "username": "hook", "password": "s3cret-key"}]},
+    )
+    assert r.status_code == 200, r.content
+    assert api.get(base + "/push/registration").json()[0]["status"] == "Bağlantı Oluşturuldu"
+    assert api.post(base + "/consents", consent_body("+905300000001")).status_code == 200
+    event = consent_reject_by_citizen(
+        brand=brand,
+        recipient="+905300000001",
+        channel="MESAJ",
+        source="IYS_KISAMESAJ",
+        actor=Actor.citizen(None, "vatandaş"),
+        via=Via.SMS,
+    ).event
+    deadline = time.monotonic() + 30
+    delivery = None
+    while time.monotonic() < deadline:
+        delivery = PushDelivery.objects.filter(event=event).first()
+        if delivery and delivery.state == DeliveryState.DELIVERED:
+            break
+        time.sleep(0.2)
+    assert delivery is not None and delivery.state == DeliveryState.DELIVERED, delivery and delivery.__dict__
+    assert delivery.attempts == 2 and len(_Receiver.calls) == 2  # one 503, then success
+    call = _Receiver.calls[-1]
+    assert call["headers"]["Authorization"] == "Basic " + base64.b64encode(b"hook:s3cret-key").decode()
+    expected = signature("s3cret-key", call["headers"]["X-Ileti-Timestamp"], call["body"])
+    assert call["headers"]["X-Ileti-Signature"] == expected
+    pushed = json.loads(call["body"])["list"][0]
+    assert (
+        pushed["status"] == "RET"
+        and pushed["source"] == "IYS_KISAMESAJ"
+        and pushed["recipient"] == "+905300000001"
+    )
+    assert pushed["transactionId"] == event.transaction_id and pushed["brandCode"] == brand.brand_code
+    # The provider's own movements are not pushed; nothing more arrives.
+    assert PushDelivery.objects.count() == 1
+    # Unregistering needs the same credentials.
+    body = {"url": url, "type": "MESAJ", "username": "hook", "password": "wrong"}
+    assert api.post(base + "/push/unregistration", body).json()["errors"][0]["code"] == "H530"
+    assert api.post(base + "/push/unregistration", dict(body, password="s3cret-key")).status_code == 200
+    assert PushRegistration.objects.get().state == "REMOVED"
+
+
+@pytest.mark.django_db
+def test_registration_requires_https_and_at_most_two_per_type(provider, brand):
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    conn = {"url": "http://push.example.com/x", "type": "EPOSTA", "username": "u", "password": "p"}
+    assert api.post(base + "/push/registration", {"connection": [conn]}).json()["errors"][0]["code"] == "H531"
+    for n in range(2):
+        assert (
+            api.post(
+                base + "/push/registration", {"connection": [dict(conn, url=f"https://e{n}.example.com/")]}
+            ).status_code
+            == 200
+        )
+    r = api.post(base + "/push/registration", {"connection": [dict(conn, url="https://e9.example.com/")]})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "H532"
+    r = api.post(
+        base + "/push/registration", {"connection": [{"url": "https://a.example.com", "type": "EPOSTA"}]}
+    )
+    assert r.status_code == 422 and {e["code"] for e in r.json()["errors"]} == {"H093"}
