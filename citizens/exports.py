@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from consents.models import Consent, ConsentEvent
+from consents.spreadsheets import neutralise_cell
 
 from .models import AddressClaimEvent, Citizen
 from .selectors import active_addresses, consents_of_citizen
@@ -91,10 +92,11 @@ def my_data_csv_rows(citizen: Citizen) -> Iterator[str]:
     yield flush()
     for consent in consents_of_citizen(citizen):
         for event in consent.events.all():
-            writer.writerow([
+            # Brand and provider names are typed by businesses: a formula there must stay text.
+            writer.writerow([neutralise_cell(cell) for cell in (
                 consent.brand.provider.name, consent.brand.name, consent.brand.brand_code, consent.recipient,
                 consent.recipient_type, consent.channel, consent.status, event.pk, event.action,
                 event.previous_status or "", event.status, event.source or "", _iso(event.consent_date),
                 _iso(event.created_at), event.actor_kind, event.via, event.transaction_id,
-            ])
+            )])
         yield flush()

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ForeignKeyWidget
+
+from consents.spreadsheets import neutralise_cell
 
 from .models import (
     Brand,
@@ -16,14 +20,25 @@ from .models import (
 )
 
 
-class ProviderResource(resources.ModelResource):
+class NeutralisedExportResource(resources.ModelResource):
+    """Exports (CSV, XLSX, ...) whose text cells cannot run as spreadsheet formulas.
+
+    import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only drops a leading ``=`` (``+``/``-``/``@``
+    still run, and the value changes silently); every export of the product uses the same leading-quote rule.
+    """
+
+    def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
+        return neutralise_cell(super().export_field(field, instance, **kwargs))
+
+
+class ProviderResource(NeutralisedExportResource):
     class Meta:
         model = Provider
         import_id_fields = ("iys_code",)
         fields = ("iys_code", "name", "tax_number", "tier", "tier_pinned", "is_active")
 
 
-class BrandResource(resources.ModelResource):
+class BrandResource(NeutralisedExportResource):
     provider = fields.Field(
         column_name="provider_iys_code", attribute="provider", widget=ForeignKeyWidget(Provider, "iys_code")
     )
@@ -34,7 +49,7 @@ class BrandResource(resources.ModelResource):
         fields = ("brand_code", "name", "provider", "is_master", "is_active")
 
 
-class RetailerResource(resources.ModelResource):
+class RetailerResource(NeutralisedExportResource):
     brand = fields.Field(column_name="brand_code", attribute="brand", widget=ForeignKeyWidget(Brand, "brand_code"))
 
     class Meta:

@@ -6,12 +6,8 @@ Format choices:
   upload accepts the same file back.
 - Column names follow İYS's reconciliation file (recipient, recipientType, type, status,
   consentDate, source, retailerCode) followed by registry columns.
-- Formula injection: a cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is
-  prefixed with a single quote, as OWASP recommends. Phone numbers are E.164 and start with ``+``, so
-  they are exported as ``'+905321234567``: a spreadsheet then shows the number as text instead of
-  evaluating it, at the cost of the apostrophe in raw text tools. We neutralise every such cell
-  rather than whitelisting phone-shaped values, because a whitelist is exactly what an attacker
-  would aim at.
+- Formula injection: every text cell goes through ``consents.spreadsheets.neutralise`` (a leading
+  single quote on formula-looking text), so phone numbers come out as ``'+905321234567``.
 """
 from __future__ import annotations
 
@@ -25,12 +21,12 @@ from django.db.models import CharField, Func, QuerySet
 
 from consents.models import Consent
 from consents.rules import ISTANBUL
+from consents.spreadsheets import neutralise
 
 BOM = "\ufeff"
 DELIMITER = ";"
 CHUNK_SIZE = 5000
 LINES_PER_PIECE = 500
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER = [
     "recipient", "recipientType", "type", "status", "consentDate", "source", "retailerCode",
@@ -41,11 +37,6 @@ COLUMNS = [
     "brand__brand_code", "created_at", "updated_at", "review_until", "finalized_at",
 ]
 DATETIME_COLUMNS = frozenset({"consent_date", "created_at", "updated_at", "review_until", "finalized_at"})
-
-
-def neutralise(value: str) -> str:
-    """Make a cell inert in spreadsheets: formula-looking text gets a leading single quote."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _cell(value: object) -> str:

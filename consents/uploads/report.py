@@ -10,14 +10,9 @@ from django.core.files import File
 
 from consents.errors import ERRORS, error_message
 from consents.models import Upload, UploadRefusal
+from consents.spreadsheets import neutralise
 
 REPORT_HEADER = ["line", "field", "value", "code", "message_tr", "message_en"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Cells starting like a formula are prefixed so spreadsheets show them as text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def refusal_messages(code: str, params: dict[str, Any] | None) -> tuple[str, str]:
@@ -35,7 +30,9 @@ def refusal_messages(code: str, params: dict[str, Any] | None) -> tuple[str, str
 def report_rows(refusals: Iterable[UploadRefusal]) -> Iterable[list[str]]:
     for refusal in refusals:
         tr, en = refusal_messages(refusal.code, refusal.params)
-        yield [str(refusal.line), refusal.field, neutralise(refusal.value), refusal.code, tr, en]
+        # Every cell, not only the value: a header name or a message can carry text from the file too.
+        cells = [str(refusal.line), refusal.field, refusal.value, refusal.code, tr, en]
+        yield [neutralise(cell) for cell in cells]
 
 
 def write_report(upload: Upload) -> None:

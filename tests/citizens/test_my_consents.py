@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from citizens.services import CitizenNotFound, citizen_add_brand, citizen_approve, citizen_reject
 from consents.models import ActorKind, Consent, ConsentEvent, Via
+from tests.consents.test_spreadsheets import EVIL
 from tests.factories import BrandFactory, DeclarationPeriodFactory, ProviderFactory
 
 from .conftest import make_citizen, make_consent, sign_in_client
@@ -260,6 +261,16 @@ def test_my_data_as_json_and_csv(client, citizen, brands):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 2 and {r["event_status"] for r in rows} == {"ONAY", "RET"}
     assert rows[0]["brand"] == "Deniz Market"
+    assert rows[0]["recipient"] == "'" + PHONE  # E.164's '+' would start a formula
+
+
+def test_my_data_csv_keeps_a_brand_named_like_a_formula_inert(client, citizen):
+    provider = ProviderFactory(name=EVIL)
+    make_consent(BrandFactory(provider=provider, name=EVIL), PHONE)
+    sign_in_client(client, citizen)
+    text = b"".join(client.get(reverse("citizens:my_data_csv")).streaming_content).decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["brand"] == row["provider"] == "'" + EVIL
 
 
 def _bulk_consents(brands: list, recipient: str, n: int) -> None:

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.models import Consent
-from consents.portal.export import neutralise
 from consents.rules import ISTANBUL
 from tests import factories
 
@@ -28,15 +27,6 @@ def _download(client, **params: str) -> tuple[bytes, list[dict[str, str]]]:
     raw = b"".join(response.streaming_content)
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     return raw, rows
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+905321112233", "'+905321112233"), ("-1", "'-1"),
-     ("@SUM(A1)", "'@SUM(A1)"), ("\tcmd", "'\tcmd"), ("ayse@example.com", "ayse@example.com"), ("", "")],
-)
-def test_neutralise(value, expected):
-    assert neutralise(value) == expected
 
 
 def test_export_has_bom_header_and_neutralised_cells(client):

@@ -12,6 +12,7 @@ from consents.models import ActorKind, Consent, ConsentEvent, Upload, UploadRefu
 from consents.uploads import engine
 from consents.uploads.services import upload_process
 from tests import factories
+from tests.consents.test_spreadsheets import EVIL
 
 from .helpers import csv_text, make_upload, recent
 
@@ -262,6 +263,15 @@ def test_report_lists_every_refused_row_with_both_languages_and_neutralised_valu
     assert rows[1]["value"] == "FAKS"
     assert all(r["message_tr"] and r["message_en"] and r["message_tr"] != r["message_en"] for r in rows)
     assert UploadRefusal.objects.filter(upload=upload).count() == 7
+
+
+def test_report_keeps_a_dealer_column_written_like_a_formula_inert(brand, owner):
+    header = "recipient,recipientType,type,status,consentDate,source,retailerCode"
+    quoted = '"' + EVIL.replace('"', '""') + '"'
+    upload = run(brand, owner, csv_text(f"05321234567,BIREYSEL,MESAJ,ONAY,{recent()},HS_WEB,{quoted}", header=header))
+    [row] = report_rows(upload)
+    assert row["field"] == "retailerCode" and row["value"] == "'" + EVIL
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
 
 
 def test_a_whole_file_problem_fails_the_upload_and_stores_nothing(brand, owner):
