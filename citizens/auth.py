@@ -16,11 +16,6 @@ from .models import Citizen
 CITIZEN_SESSION_KEY = "citizen_id"
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The connecting address; a proxy in front must set REMOTE_ADDR (we never trust X-Forwarded-For here)."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def citizen_login(request: HttpRequest, citizen: Citizen) -> None:
     # A new session key on sign-in defeats session fixation.
     request.session.cycle_key()

@@ -15,10 +15,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.client_ip import client_ip
 from consents.errors import ConsentRuleError
 from providers.models import Brand, Channel
 
-from .auth import citizen_login, citizen_logout, citizen_required, client_ip, current_citizen
+from .auth import citizen_login, citizen_logout, citizen_required, current_citizen
 from .exports import my_data, my_data_csv_rows
 from .faq import FAQ_SECTIONS
 from .forms import AddressForm, CodeForm

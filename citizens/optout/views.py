@@ -17,12 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.client_ip import client_ip
 from consents.errors import ConsentRuleError
 from consents.models import Consent, Via
 from consents.recipients import normalize_recipient
 from providers.models import Brand
 
-from ..auth import client_ip
 from ..channels import CHANNEL_LABELS
 from ..models import OtpPurpose
 from ..otp import OtpCheck, OtpError, check_message, otp_check, otp_send

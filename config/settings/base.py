@@ -185,9 +185,17 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 API_CHANGES_SETTLE_SECONDS = env.int("API_CHANGES_SETTLE_SECONDS", default=60)
 API_PUSH_RETRY_BASE_SECONDS = env.int("API_PUSH_RETRY_BASE_SECONDS", default=30)
 
+# --- Proxies. The client address (rate limits, audit rows, logs: config/client_ip.py) is REMOTE_ADDR unless the
+# request came through proxies we trust: the nearest TRUSTED_PROXY_COUNT hops, or hops inside TRUSTED_PROXIES
+# (CIDRs). Only then is X-Forwarded-For read, and only the entries those proxies appended.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_ip": {"()": "config.client_ip.ClientIpLogFilter"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s [%(client_ip)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_ip"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

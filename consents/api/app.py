@@ -26,6 +26,17 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
 
 * Kimlik doğrulama: `POST /oauth2/token` (password ve refresh_token), ardından `Authorization: Bearer <jeton>`.
   Erişim jetonu 2 saat, yenileme jetonu 4 saat geçerlidir.
+* Jeton yenileme: `grant_type=refresh_token` yeni bir erişim/yenileme jetonu çifti verir ve kullanılan yenileme
+  jetonu o anda geçersiz olur (rotasyon). **Kullanılmış bir yenileme jetonu yeniden gönderilirse** bu, jetonun
+  bir kopyasının başkasının elinde olduğu anlamına gelir: o API kullanıcısının **bütün canlı jetonları**
+  (erişim ve yenileme) hemen sonlandırılır ve istemci kullanıcı adı ve parolayla yeniden jeton almalıdır.
+* Birden çok işçi (worker, süreç, sunucu): aynı API kullanıcısının jetonlarını **tek bir jeton sahibi**
+  yönetmelidir. Jetonu bir yerde alıp yenileyin (ör. paylaşılan önbellekte kilitle korunan tek bir yenileyici)
+  ve işçiler erişim jetonunu oradan okusun. İki işçi aynı yenileme jetonunu aynı anda kullanırsa ikincisi
+  "yeniden kullanım" sayılır ve kullanıcının bütün jetonları sonlanır. Erişim jetonunu süresi dolmadan (ör. son
+  10 dakikada) yenileyin; 401 (H351) alan bir işçi jeton sahibinden yenisini istesin, kendisi yenilemesin.
+  Ayrı işçi grupları için ayrı API kullanıcıları da tanımlanabilir.
+* Bir API kullanıcısı ya da hizmet sağlayıcısı pasife alındığında jetonları hemen geçersiz olur.
 * Hatalar İYS biçimindedir: `{"errors": [{"code", "location", "value", "message"}]}`; kural ihlalleri 422
   (İYS'nin 400 dediği kurallarda 400), yetki 401/403, istek sınırı 429 ve `Retry-After` başlığı.
 * Aracı hizmet sağlayıcılar yalnızca kendilerini yetkilendiren marka ve kanallarda izin durumu sorgular;

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from config.client_ip import client_ip
 from consents.models import ApiToken, ApiTokenKind, ApiUser, ApiUserKind
 
 from . import ratelimit
@@ -63,7 +64,7 @@ def _cache_key(token_hash: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return client_ip(request) or "unknown"
 
 
 def principal_of(api_user: ApiUser, expires_at: dt.datetime, token_hash: str = "") -> Principal:

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from django.views.decorators.csrf import csrf_exempt
 
+from config.client_ip import client_ip
+
 from .app import api
 from .errors import IysError, error_response
 from .ratelimit import record_activity
@@ -31,7 +33,7 @@ def _logged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     "path": request.path,
                     "status": response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
-                    "addr": request.META.get("REMOTE_ADDR", ""),
+                    "addr": client_ip(request) or "",
                 },
             )
         return response

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from config.client_ip import client_ip
+
 from . import ratelimit
 from .auth import check_body_size, client_address, issue_tokens, login_with_password, rotate_refresh
 from .errors import IysError, json_response
@@ -92,7 +94,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
             return _oauth_error("invalid_request", "Desteklenmeyen yenileme jetonu türü.")
         if not raw:
             return _oauth_error("invalid_grant", "Yenileme jetonu boş olamaz.")
-        tokens = rotate_refresh(raw_refresh=raw[:512], address=address)
+        tokens = rotate_refresh(raw_refresh=raw[:512], address=client_ip(request))
         if tokens is None:
             return _oauth_error("invalid_grant", "Yenileme jetonu geçersiz ya da süresi dolmuş.")
         return json_response(tokens)
@@ -121,4 +123,4 @@ def create_token(request: HttpRequest) -> HttpResponse:
     if user is None:
         ratelimit.hit([failures])
         return _oauth_error("invalid_request", "Kullanıcı kimlik bilgileri geçersiz.")
-    return json_response(issue_tokens(api_user=user, address=address))
+    return json_response(issue_tokens(api_user=user, address=client_ip(request)))

@@ -460,3 +460,12 @@ def test_our_openapi_document_and_docs_page_are_served():
     assert doc["components"]["securitySchemes"]
     page = client.get("/api/docs")
     assert page.status_code == 200 and b"/static/ninja/" in page.content  # no CDN needed
+
+
+def test_docs_tell_integrators_how_refresh_reuse_and_several_workers_behave():
+    description = ApiClient().client.get("/api/openapi.json").json()["info"]["description"]
+    # What a reused refresh token does (tests/consents/api/test_auth.py shows it happening)...
+    assert "Kullanılmış bir yenileme jetonu yeniden gönderilirse" in description
+    assert "bütün canlı jetonları" in description
+    # ...and what an integrator with several workers must do about it.
+    assert "tek bir jeton sahibi" in description and "Birden çok işçi" in description
