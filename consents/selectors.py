@@ -151,3 +151,17 @@ def consent_status_at(
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def consent_counts_by_brand(*, brand_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per brand: how many consents are ONAY, RET and in all (one grouped query)."""
+    rows = (
+        Consent.objects.filter(brand_id__in=list(brand_ids))
+        .values("brand_id")
+        .annotate(
+            approval=Count("id", filter=Q(status=Status.ONAY)),
+            rejection=Count("id", filter=Q(status=Status.RET)),
+            total=Count("id"),
+        )
+    )
+    return {row["brand_id"]: {k: row[k] for k in ("approval", "rejection", "total")} for row in rows}

@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, Status
 from consents.rules import ISTANBUL
 
-from .models import Brand, Channel, Provider
+from .models import Brand, Channel, IntermediaryAuthorization, Provider, Retailer
 
 CHART_DAYS = 30
 REJECTION_DAYS = 7
@@ -225,4 +226,22 @@ def build_dashboard(
         days=numbers.days,
         computed_at=numbers.computed_at,
         refresh_due=refresh_due,
+    )
+
+
+def retailer_counts_by_brand(*, brand_ids: Iterable[int]) -> dict[int, int]:
+    return dict(
+        Retailer.objects.filter(brand_id__in=list(brand_ids))
+        .values("brand_id")
+        .annotate(n=Count("id"))
+        .values_list("brand_id", "n")
+    )
+
+
+def intermediary_brand_channels(*, intermediary_id: int) -> QuerySet[IntermediaryAuthorization]:
+    """The intermediary's live authorisations with their brand and provider, one row per (brand, channel)."""
+    return (
+        IntermediaryAuthorization.objects.filter(intermediary_id=intermediary_id, revoked_at__isnull=True)
+        .select_related("brand", "brand__provider")
+        .order_by("brand__brand_code", "channel")
     )

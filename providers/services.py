@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consents.models import Consent, ConsentEvent, RetailerAccess
+from consents.models import ApiUser, Consent, ConsentEvent, RetailerAccess
 
 from .models import (
     Brand,
@@ -41,11 +41,20 @@ class SetupError(Exception):
         self.field = field
 
 
-def _audit(*, provider: Provider, user: Any, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+def provider_audit(
+    *,
+    provider: Provider | int,
+    user: Any,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> None:
+    """One audit row of a provider's setup. `actor_label` names actors without a user (an API user)."""
     ProviderAuditEvent.objects.create(
-        provider=provider,
+        provider_id=provider if isinstance(provider, int) else provider.pk,
         actor=user,
-        actor_label=user.get_username() if user is not None else "",
+        actor_label=actor_label if actor_label is not None else (user.get_username() if user is not None else ""),
         action=action,
         target=target[:255],
         detail=detail or {},
@@ -76,7 +85,7 @@ def brand_create(*, provider: Provider, name: str, user: Any) -> Brand:
                     brand_code=_next_code(Brand, "brand_code", FIRST_BRAND_CODE),
                     is_master=not Brand.objects.filter(provider=provider, is_master=True).exists(),
                 )
-                _audit(provider=provider, user=user, action="brand.create", target=str(brand),
+                provider_audit(provider=provider, user=user, action="brand.create", target=str(brand),
                        detail={"brand_code": brand.brand_code, "name": name})
                 return brand
         except IntegrityError:
@@ -99,7 +108,7 @@ def brand_rename(*, brand: Brand, name: str, user: Any) -> Brand:
         previous = locked.name
         locked.name = name
         locked.save(update_fields=["name"])
-        _audit(provider=locked.provider, user=user, action="brand.rename", target=str(locked),
+        provider_audit(provider=locked.provider, user=user, action="brand.rename", target=str(locked),
                detail={"brand_code": locked.brand_code, "from": previous, "to": name})
         return locked
 
@@ -136,8 +145,12 @@ def _check_retailer_data(data: RetailerData) -> None:
         raise SetupError(_("Tür bayi, acente ya da özel yetkili işletme olmalıdır."), field="kind")
 
 
-def retailer_create(*, brand: Brand, data: RetailerData, user: Any) -> Retailer:
-    """Add a dealer/agency/exclusive partner to a brand; the registry assigns its 8-digit code."""
+def retailer_create(
+    *, brand: Brand, data: RetailerData, user: Any, actor_label: str | None = None, action: str = "retailer.create"
+) -> Retailer:
+    """Add a dealer/agency/exclusive partner to a brand; the registry assigns its 8-digit code.
+
+    The portal and the API share this; the API passes its user's label and its own audit action name."""
     _check_retailer_data(data)
     for attempt in range(3):
         try:
@@ -146,8 +159,9 @@ def retailer_create(*, brand: Brand, data: RetailerData, user: Any) -> Retailer:
                 if code > MAX_RETAILER_CODE:
                     raise SetupError(_("Bayi numaraları tükendi; sistem yöneticisine başvurun."))
                 retailer = Retailer.objects.create(brand=brand, code=code, **data.as_fields())
-                _audit(provider=brand.provider, user=user, action="retailer.create", target=str(retailer),
-                       detail={"brand_code": brand.brand_code, "code": code, "kind": data.kind})
+                provider_audit(provider=brand.provider_id, user=user, action=action, target=str(retailer),
+                       detail={"brand_code": brand.brand_code, "code": code, "kind": data.kind},
+                       actor_label=actor_label)
                 return retailer
         except IntegrityError:
             if attempt == 2:
@@ -166,7 +180,7 @@ def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Ret
         for name, value in changed.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(changed))
-        _audit(
+        provider_audit(
             provider=locked.brand.provider, user=user, action="retailer.update", target=str(locked),
             detail={
                 "code": locked.code,
@@ -176,8 +190,10 @@ def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Ret
         return locked
 
 
-def retailer_delete(*, retailer: Retailer, user: Any) -> None:
-    """Remove a dealer; refused while any consent, history row or access grant names it."""
+def retailer_delete(
+    *, retailer: Retailer, user: Any, actor_label: str | None = None, action: str = "retailer.delete"
+) -> None:
+    """Remove a dealer; refused while any consent, history row, access grant or API user names it."""
     with transaction.atomic():
         locked = Retailer.objects.select_for_update().select_related("brand__provider").filter(pk=retailer.pk).first()
         if locked is None:
@@ -198,9 +214,20 @@ def retailer_delete(*, retailer: Retailer, user: Any) -> None:
                 _("%(name)s silinemez: bazı izinlere erişim yetkisi var. Önce bu erişimleri kaldırın.")
                 % {"name": locked.name}
             )
-        _audit(provider=locked.brand.provider, user=user, action="retailer.delete", target=str(locked),
-               detail={"brand_code": locked.brand.brand_code, "code": locked.code, "name": locked.name})
-        locked.delete()
+        if ApiUser.objects.filter(retailer=locked).exists():
+            raise SetupError(
+                _("%(name)s silinemez: bu bayinin API kullanıcısı var. Önce API kullanıcısını kaldırın.")
+                % {"name": locked.name}
+            )
+        provider_audit(provider=locked.brand.provider_id, user=user, action=action, target=str(locked),
+               detail={"brand_code": locked.brand.brand_code, "code": locked.code, "name": locked.name},
+               actor_label=actor_label)
+        try:
+            with transaction.atomic():
+                locked.delete()
+        except (ProtectedError, RestrictedError, IntegrityError):
+            # Something else of the registry still names this dealer: it stays.
+            raise SetupError(_("%(name)s silinemez: kayıtlarda adı geçiyor.") % {"name": locked.name}) from None
 
 
 # --- Intermediary authorisations -------------------------------------------------------------
@@ -225,7 +252,7 @@ def intermediary_authorize(
         grant = IntermediaryAuthorization.objects.create(
             brand=brand, intermediary=intermediary, channel=channel, granted_by=user
         )
-        _audit(provider=brand.provider, user=user, action="intermediary.authorize",
+        provider_audit(provider=brand.provider, user=user, action="intermediary.authorize",
                target=f"{intermediary} → {brand.brand_code}/{channel}",
                detail={"intermediary": intermediary.code, "brand_code": brand.brand_code, "channel": channel})
         return grant
@@ -242,7 +269,7 @@ def intermediary_revoke(*, authorization: IntermediaryAuthorization, user: Any) 
         grant = IntermediaryAuthorization.objects.select_related("brand__provider", "intermediary").get(
             pk=authorization.pk
         )
-        _audit(provider=grant.brand.provider, user=user, action="intermediary.revoke",
+        provider_audit(provider=grant.brand.provider, user=user, action="intermediary.revoke",
                target=f"{grant.intermediary} → {grant.brand.brand_code}/{grant.channel}",
                detail={"intermediary": grant.intermediary.code, "brand_code": grant.brand.brand_code,
                        "channel": grant.channel})

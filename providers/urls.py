@@ -2,8 +2,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from consents.portal import views as consent_views
-
 from .forms import PortalAuthenticationForm
 from .views import dashboard, setup
 
@@ -32,12 +30,9 @@ urlpatterns = [
     path("bayiler/<int:code>/sil/", setup.retailer_delete, name="retailer_delete"),
     path("aracilar/", setup.intermediary_list, name="intermediaries"),
     path("aracilar/yetki/<int:pk>/iptal/", setup.authorization_revoke, name="authorization_revoke"),
-    # Consents.
-    path("izinler/", consent_views.consent_list, name="consents"),
-    path("izinler/yeni/", consent_views.consent_create, name="consent_create"),
-    path("izinler/disa-aktar/", consent_views.consent_export, name="consent_export"),
-    path("izinler/<int:pk>/", consent_views.consent_detail, name="consent_detail"),
-    path("degisiklikler/", consent_views.change_feed, name="changes"),
+    # Consents: their pages live with the consents app (consents/portal), mounted here by name so that
+    # providers never imports consents' views.
+    path("", include("consents.portal.urls")),
     path("yuklemeler/", include("consents.uploads.urls")),  # bulk CSV upload (consents/uploads)
     path("api-kullanicilari/", include("consents.api.portal")),  # API users and activity (consents/api/portal.py)
 ]

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, Optional
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, ProtectedError, Q, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from consents.models import (
-    ApiUser,
-    ApiUserKind,
-    Consent,
-    ConsentEvent,
-    PushRegistration,
-    PushState,
-    RetailerAccess,
-    Status,
-)
+from consents.models import ApiUserKind, PushState
 from consents.recipients import normalize_phone
-from providers.models import Brand, IntermediaryAuthorization, ProviderAuditEvent, Retailer, RetailerKind
+from consents.retailer_access import (
+    brand_consent_id,
+    brand_consent_ids,
+    brand_retailer_ids,
+    brand_retailers_with_access_counts,
+    retailer_access_count,
+    retailer_access_grant,
+    retailer_access_replace,
+    retailer_access_revoke,
+    retailers_with_access,
+)
+from consents.selectors import consent_counts_by_brand
+from providers import services as setup
+from providers.models import Brand, Retailer, RetailerKind
+from providers.selectors import intermediary_brand_channels, retailer_counts_by_brand
 
+from . import push
 from .common import bounded, fmt, new_id, now, page_params, paged
 from .errors import IysError, item, json_response, not_yours
 from .schemas import (
@@ -44,7 +46,7 @@ from .schemas import (
     RetailersOfConsentOut,
     TransactionOut,
 )
-from .scope import resolve
+from .scope import brand_object, resolve
 from .views_consents import BASE, _normalised
 
 router = Router()
@@ -57,17 +59,6 @@ ERRS = {
     422: ErrorsOut,
     429: ErrorsOut,
 }
-
-
-def _audit(request: HttpRequest, provider_id: int, action: str, target: str, **detail: Any) -> None:
-    ProviderAuditEvent.objects.create(
-        provider_id=provider_id,
-        actor=None,
-        actor_label=request.auth.label,
-        action=action,
-        target=target[:255],
-        detail=detail,
-    )
 
 
 # --- Brands ------------------------------------------------------------------------------------
@@ -92,22 +83,8 @@ def brands(request: HttpRequest, iysCode: int) -> HttpResponse:
         qs = qs.filter(pk=principal.retailer_brand_id)
     listed = list(qs.order_by("-is_master", "name").values("id", "brand_code", "name", "is_master"))
     ids = [b["id"] for b in listed]
-    counts = {
-        row["brand_id"]: row
-        for row in Consent.objects.filter(brand_id__in=ids)
-        .values("brand_id")
-        .annotate(
-            approval=Count("id", filter=Q(status=Status.ONAY)),
-            rejection=Count("id", filter=Q(status=Status.RET)),
-            total=Count("id"),
-        )
-    }
-    retailers = dict(
-        Retailer.objects.filter(brand_id__in=ids)
-        .values("brand_id")
-        .annotate(n=Count("id"))
-        .values_list("brand_id", "n")
-    )
+    counts = consent_counts_by_brand(brand_ids=ids)
+    retailers = retailer_counts_by_brand(brand_ids=ids)
     out = []
     for b in listed:
         c = counts.get(b["id"], {})
@@ -168,31 +145,22 @@ def retailer_create(request: HttpRequest, iysCode: int, brandCode: int, payload:
     tin = str(payload.tin or payload.tckn or "").strip()
     if tin and (not tin.isdigit() or len(tin) not in (10, 11)):
         raise IysError.of("H244", location=["tin"], value=tin)
-    for _ in range(20):
-        code = 10_000_000 + secrets.randbelow(90_000_000)
-        try:
-            with transaction.atomic():
-                retailer = Retailer.objects.create(
-                    brand_id=ref.id,
-                    code=code,
-                    name=payload.title.strip(),
-                    kind=payload.kind or RetailerKind.BAYI,
-                    tax_number=tin,
-                    city=(payload.city.name or "")[:64] if payload.city else "",
-                    town=(payload.town.name or "")[:64] if payload.town else "",
-                    mobile=mobile,
-                )
-                _audit(
-                    request,
-                    ref.provider_id,
-                    "api.retailer.create",
-                    f"{retailer.name} ({retailer.code})",
-                    brand_code=ref.brand_code,
-                )
-        except IntegrityError:
-            continue
-        return json_response({"retailerCode": retailer.code}, 201)
-    raise IysError.of("H067")
+    data = setup.RetailerData(
+        name=payload.title,
+        kind=payload.kind or RetailerKind.BAYI,
+        tax_number=tin,
+        city=(payload.city.name or "")[:64] if payload.city else "",
+        town=(payload.town.name or "")[:64] if payload.town else "",
+        mobile=mobile,
+    )
+    try:
+        retailer = setup.retailer_create(
+            brand=brand_object(ref), data=data, user=None, actor_label=request.auth.label,
+            action="api.retailer.create",
+        )
+    except setup.SetupError:
+        raise IysError.of("H067") from None
+    return json_response({"retailerCode": retailer.code}, 201)
 
 
 @router.get(
@@ -211,10 +179,9 @@ def retailer_list(
 ) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     lim, off = page_params(limit, offset)
-    qs = Retailer.objects.filter(brand_id=ref.id)
+    qs = brand_retailers_with_access_counts(brand_id=ref.id)
     total = qs.count()
-    page = list(qs.annotate(n=Count("consent_accesses")).order_by("code")[off : off + lim])
-    rows = [_retailer_json(r, r.n) for r in page]
+    rows = [_retailer_json(r, r.access_count) for r in qs[off : off + lim]]
     return json_response(paged(rows, offset=off, total=total, currentPage=off // lim + 1))
 
 
@@ -235,7 +202,7 @@ def _retailer_of(ref: Any, retailer_code: int) -> Retailer:
 def retailer_get(request: HttpRequest, iysCode: int, brandCode: int, retailerCode: int) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     retailer = _retailer_of(ref, retailerCode)
-    return json_response(_retailer_json(retailer, RetailerAccess.objects.filter(retailer=retailer).count()))
+    return json_response(_retailer_json(retailer, retailer_access_count(retailer=retailer)))
 
 
 @router.delete(
@@ -248,30 +215,11 @@ def retailer_get(request: HttpRequest, iysCode: int, brandCode: int, retailerCod
 def retailer_delete(request: HttpRequest, iysCode: int, brandCode: int, retailerCode: int) -> HttpResponse:
     """Hiçbir izinle ilişkisi olmayan bayiyi siler; izinlerde adı geçen bayi silinemez."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
-    with transaction.atomic():
-        retailer = _retailer_of(ref, retailerCode)
-        retailer = Retailer.objects.select_for_update().get(pk=retailer.pk)
-        in_use = (
-            Consent.objects.filter(retailer=retailer).exists()
-            or ConsentEvent.objects.filter(retailer=retailer).exists()
-            or RetailerAccess.objects.filter(retailer=retailer).exists()
-            or ApiUser.objects.filter(retailer=retailer).exists()
-        )
-        if in_use:
-            raise IysError.of("H061", retailerCode=retailer.code)
-        _audit(
-            request,
-            ref.provider_id,
-            "api.retailer.delete",
-            f"{retailer.name} ({retailer.code})",
-            brand_code=ref.brand_code,
-        )
-        try:
-            with transaction.atomic():
-                retailer.delete()
-        except (ProtectedError, RestrictedError, IntegrityError):
-            # Something else of the registry still names this dealer: it stays, as İYS keeps it.
-            raise IysError.of("H061", retailerCode=retailer.code) from None
+    retailer = _retailer_of(ref, retailerCode)
+    try:
+        setup.retailer_delete(retailer=retailer, user=None, actor_label=request.auth.label, action="api.retailer.delete")
+    except setup.SetupError:
+        raise IysError.of("H061", retailerCode=retailer.code) from None
     return json_response({"message": "Başarı"})
 
 
@@ -281,7 +229,7 @@ def retailer_delete(request: HttpRequest, iysCode: int, brandCode: int, retailer
 def _retailers_by_code(ref: Any, codes: list[int]) -> dict[int, int]:
     if not codes:
         raise IysError.of("H163", location=["retailerAccess"], value=[])
-    known = dict(Retailer.objects.filter(brand_id=ref.id, code__in=codes).values_list("code", "id"))
+    known = brand_retailer_ids(brand_id=ref.id, codes=codes)
     missing = [
         item("H180", location=["retailerAccess", pos], value=c)
         for pos, c in enumerate(codes)
@@ -296,11 +244,7 @@ def _consents_of(ref: Any, recipients: list[str], recipient_type: str, channel: 
     if not recipients:
         raise IysError.of("H164", location=["recipients"], value=[])
     values = [_normalised(r, channel, location=["recipients", pos]) for pos, r in enumerate(recipients)]
-    return list(
-        Consent.objects.filter(
-            brand_id=ref.id, recipient__in=values, recipient_type=recipient_type, channel=channel
-        ).values_list("id", flat=True)
-    )
+    return brand_consent_ids(brand_id=ref.id, recipients=values, recipient_type=recipient_type, channel=channel)
 
 
 @router.post(
@@ -314,21 +258,15 @@ def access_add(request: HttpRequest, iysCode: int, brandCode: int, payload: Reta
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     known = _retailers_by_code(ref, payload.retailerAccess)
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
-    consent_id = (
-        Consent.objects.filter(
-            brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
-        )
-        .values_list("id", flat=True)
-        .first()
+    consent_id = brand_consent_id(
+        brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )
     if consent_id is None:
         raise IysError.of("H401")
-    with transaction.atomic():
-        RetailerAccess.objects.bulk_create(
-            [RetailerAccess(consent_id=consent_id, retailer_id=r) for r in known.values()],
-            ignore_conflicts=True,
-        )
-        _audit(request, ref.provider_id, "api.retailer_access.add", recipient, retailers=sorted(known))
+    retailer_access_grant(
+        provider_id=ref.provider_id, consent_ids=[consent_id], retailers=known, actor_label=request.auth.label,
+        target=recipient,
+    )
     return json_response({"transactionId": new_id(), "creationDate": fmt(now())})
 
 
@@ -346,21 +284,9 @@ def access_override(
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     known = _retailers_by_code(ref, payload.retailerAccess)
     consent_ids = _consents_of(ref, payload.recipients, payload.recipientType, payload.type)
-    with transaction.atomic():
-        RetailerAccess.objects.filter(consent_id__in=consent_ids).exclude(
-            retailer_id__in=known.values()
-        ).delete()
-        RetailerAccess.objects.bulk_create(
-            [RetailerAccess(consent_id=c, retailer_id=r) for c in consent_ids for r in known.values()],
-            ignore_conflicts=True,
-        )
-        _audit(
-            request,
-            ref.provider_id,
-            "api.retailer_access.override",
-            f"{len(consent_ids)} izin",
-            retailers=sorted(known),
-        )
+    retailer_access_replace(
+        provider_id=ref.provider_id, consent_ids=consent_ids, retailers=known, actor_label=request.auth.label
+    )
     return json_response({"message": "İşlem kabul edildi."}, 202)
 
 
@@ -382,14 +308,11 @@ def access_list(
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     lim, off = page_params(limit, offset)
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
-    qs = Retailer.objects.filter(
-        consent_accesses__consent__brand_id=ref.id,
-        consent_accesses__consent__recipient=recipient,
-        consent_accesses__consent__recipient_type=payload.recipientType,
-        consent_accesses__consent__channel=payload.type,
+    qs = retailers_with_access(
+        brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )
     total = qs.count()
-    page = list(qs.order_by("code")[off : off + lim])
+    page = list(qs[off : off + lim])
     rows = []
     for r in page:
         row = {
@@ -414,18 +337,9 @@ def access_remove(
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     known = _retailers_by_code(ref, payload.retailerAccess)
     consent_ids = _consents_of(ref, payload.recipients, payload.recipientType, payload.type)
-    with transaction.atomic():
-        removed, _ = RetailerAccess.objects.filter(
-            consent_id__in=consent_ids, retailer_id__in=known.values()
-        ).delete()
-        _audit(
-            request,
-            ref.provider_id,
-            "api.retailer_access.remove",
-            f"{len(consent_ids)} izin",
-            retailers=sorted(known),
-            removed=removed,
-        )
+    retailer_access_revoke(
+        provider_id=ref.provider_id, consent_ids=consent_ids, retailers=known, actor_label=request.auth.label
+    )
     return json_response({"message": "İşlem Başarılı."})
 
 
@@ -441,29 +355,16 @@ def access_remove_all(
 ) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     consent_ids = _consents_of(ref, payload.recipients, payload.recipientType, payload.type)
-    with transaction.atomic():
-        removed, _ = RetailerAccess.objects.filter(consent_id__in=consent_ids).delete()
-        _audit(
-            request,
-            ref.provider_id,
-            "api.retailer_access.remove_all",
-            f"{len(consent_ids)} izin",
-            removed=removed,
-        )
+    retailer_access_revoke(
+        provider_id=ref.provider_id, consent_ids=consent_ids, retailers=None, actor_label=request.auth.label
+    )
     return json_response({"message": "İşlem kabul edildi."}, 202)
 
 
 # --- Push --------------------------------------------------------------------------------------
 
-MAX_ACTIVE_PER_TYPE = 2
 # İYS's own wording of a connection's state (not translated: clients compare these strings).
 PUSH_STATUS_TEXT = {PushState.ACTIVE: "Bağlantı Oluşturuldu", PushState.REMOVED: "Bağlantı Kaldırıldı"}
-
-
-def _check_url(url: str) -> None:
-    allow_http = getattr(settings, "API_PUSH_ALLOW_HTTP", False)
-    if not (url.startswith("https://") or (allow_http and url.startswith("http://"))):
-        raise IysError.of("H531", location=["url"], value=url)
 
 
 @router.post(
@@ -480,29 +381,13 @@ def push_register(
     `X-Ileti-Signature: sha256=HMAC(parola, zaman damgası + "." + gövde)` imzasıyla; 5 saniye zaman aşımı,
     başarısız iletimler artan aralıklarla yeniden denenir."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
-    for conn in payload.connection:
-        _check_url(conn.url)
-    with transaction.atomic():
-        for conn in payload.connection:
-            active = PushRegistration.objects.select_for_update().filter(
-                brand_id=ref.id, channel=conn.type, state=PushState.ACTIVE
-            )
-            same = active.filter(url=conn.url).first()
-            if same is not None:
-                same.username, same.password = conn.username, conn.password
-                same.save(update_fields=["username", "password"])
-                continue
-            if active.count() >= MAX_ACTIVE_PER_TYPE:
-                raise IysError.of("H532", location=["type"], value=conn.type)
-            PushRegistration.objects.create(
-                brand_id=ref.id,
-                channel=conn.type,
-                url=conn.url,
-                username=conn.username,
-                password=conn.password,
-                created_by_id=request.auth.api_user_id,
-            )
-            _audit(request, ref.provider_id, "api.push.register", conn.url, channel=conn.type)
+    push.push_register(
+        brand_id=ref.id,
+        provider_id=ref.provider_id,
+        connections=[push.PushConnection(c.type, c.url, c.username, c.password) for c in payload.connection],
+        api_user_id=request.auth.api_user_id,
+        actor_label=request.auth.label,
+    )
     return json_response({"message": "Bağlantı oluşturuldu"})
 
 
@@ -515,7 +400,7 @@ def push_register(
 )
 def push_list(request: HttpRequest, iysCode: int, brandCode: int) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
-    rows = PushRegistration.objects.filter(brand_id=ref.id).order_by("-state_changed_at")[:100]
+    rows = push.push_registrations(brand_id=ref.id)[:100]
     return json_response(
         [
             {
@@ -540,25 +425,12 @@ def push_unregister(
     request: HttpRequest, iysCode: int, brandCode: int, payload: PushConnectionIn
 ) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
-    with transaction.atomic():
-        registration = (
-            PushRegistration.objects.select_for_update()
-            .filter(
-                brand_id=ref.id,
-                channel=payload.type,
-                url=payload.url,
-                state=PushState.ACTIVE,
-                username=payload.username,
-                password=payload.password,
-            )
-            .first()
-        )
-        if registration is None:
-            raise IysError.of("H530")
-        registration.state = PushState.REMOVED
-        registration.state_changed_at = now()
-        registration.save(update_fields=["state", "state_changed_at"])
-        _audit(request, ref.provider_id, "api.push.unregister", payload.url, channel=payload.type)
+    push.push_unregister(
+        brand_id=ref.id,
+        provider_id=ref.provider_id,
+        connection=push.PushConnection(payload.type, payload.url, payload.username, payload.password),
+        actor_label=request.auth.label,
+    )
     return json_response({"message": "Bağlantı Kaldırıldı"})
 
 
@@ -582,19 +454,14 @@ def integrator_brands(
     if principal.intermediary_code != bounded(integratorCode, "integratorCode"):
         raise not_yours("integratorIysCode")
     lim, off = page_params(limit, offset)
-    rows = (
-        IntermediaryAuthorization.objects.filter(
-            intermediary_id=principal.intermediary_id, revoked_at__isnull=True
-        )
-        .values_list(
-            "brand__brand_code",
-            "brand__name",
-            "brand__is_master",
-            "brand__provider__name",
-            "brand__provider__iys_code",
-            "channel",
-        )
-        .order_by("brand__brand_code", "channel")
+    grants = intermediary_brand_channels(intermediary_id=principal.intermediary_id)
+    rows = grants.values_list(
+        "brand__brand_code",
+        "brand__name",
+        "brand__is_master",
+        "brand__provider__name",
+        "brand__provider__iys_code",
+        "channel",
     )
     brands: dict[int, dict[str, Any]] = {}
     for code, name, master, title, iys_code, channel in rows:

@@ -1,0 +1,12 @@
+"""The business portal's consent pages, mounted under /isletme/ by providers/urls.py (namespace "portal")."""
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("izinler/", views.consent_list, name="consents"),
+    path("izinler/yeni/", views.consent_create, name="consent_create"),
+    path("izinler/disa-aktar/", views.consent_export, name="consent_export"),
+    path("izinler/<int:pk>/", views.consent_detail, name="consent_detail"),
+    path("degisiklikler/", views.change_feed, name="changes"),
+]
