@@ -2,6 +2,7 @@
 
 Without DATABASE_URL the project runs on SQLite; without REDIS_URL Celery tasks run in-process.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # login brute force: failures per username+address, unlock in the admin
     "import_export",
     "ninja",  # the API docs page (/api/docs) serves Swagger UI from our static files, not a CDN
     "providers",
@@ -44,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,6 +79,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The axes backend refuses a locked username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "/"
@@ -190,6 +199,20 @@ API_PUSH_RETRY_BASE_SECONDS = env.int("API_PUSH_RETRY_BASE_SECONDS", default=30)
 # (CIDRs). Only then is X-Forwarded-For read, and only the entries those proxies appended.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Sign-in brute force (django-axes) for the business portal and the admin; citizens sign in with one-time
+# codes, which have their own limits (citizens/otp.py), and the API token endpoint its own (consents/api).
+# A username is locked from one address after AXES_FAILURE_LIMIT failures in a row; the lock lifts after the
+# cool-off (each further try during it starts the cool-off again) or when an operator deletes the attempt in
+# the admin (Axes > access attempts). Locking by username+address, not by username alone, keeps an attacker
+# from locking a real user out from everywhere.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.locked_out"
+# The address behind our trusted proxies, as for every other limit.
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 LOGGING = {
     "version": 1,
