@@ -4,9 +4,10 @@ Kept as data so the template stays simple and translators see each answer as one
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,7 +58,14 @@ FAQ_SECTIONS: tuple[Section, ...] = (
                 _("İzinlerim sayfasında tek bir kanalı (SMS, arama, e-posta), bir markanın tüm kanallarını ya da "
                   "hepsini birden reddedebilirsiniz. Ayrıca her ticari iletide bir ret yolu bulunmak zorundadır: "
                   "ileti hangi kanaldan geldiyse ret de aynı kanaldan, kolayca ve ücretsiz yapılabilir (örneğin "
-                  "iletideki ret bağlantısı veya kısa mesajla “RET marka kodu”)."),
+                  "iletideki ret bağlantısı veya {ret_number} numarasına kısa mesajla “RET marka kodu”)."),
+            ),
+            Question(
+                "kisa-mesajla-ret",
+                _("Kısa mesajla nasıl reddederim?"),
+                _("“RET”, bir boşluk ve iletiyi gönderen markanın kodunu yazıp {ret_number} numarasına gönderin; "
+                  "örneğin “RET 700001”. Marka kodu markanın ret sayfasında ve izinlerim sayfasında yazar. Bu ret, "
+                  "o markanın size kısa mesaj göndermesini hemen durdurur ve size bir yanıt mesajı gelir."),
             ),
             Question(
                 "kutlama-mesaji",
@@ -130,3 +138,16 @@ FAQ_SECTIONS: tuple[Section, ...] = (
         ),
     ),
 )
+
+
+def faq_sections(*, ret_number: str) -> tuple[Section, ...]:
+    """The FAQ with this deployment's RET short number written into the answers (still lazy)."""
+    return tuple(
+        replace(
+            section,
+            questions=tuple(
+                replace(q, answer=format_lazy(q.answer, ret_number=ret_number)) for q in section.questions
+            ),
+        )
+        for section in FAQ_SECTIONS
+    )

@@ -145,6 +145,19 @@ def otp_check(*, address: str, purpose: str, code: str) -> OtpCheck:
         return OtpCheck.OK
 
 
+def otp_tries_left(*, address: str, purpose: str) -> int:
+    """Wrong tries the newest live code of the address still allows (0 when there is none)."""
+    try:
+        value = normalize_recipient(address, field="address").value
+    except ConsentRuleError:
+        return 0
+    # Only the newest code counts (otp_check): an older live one must not report tries.
+    otp = OneTimeCode.objects.filter(address=value, purpose=purpose).order_by("-id").first()
+    if otp is None or otp.used_at is not None or otp.expires_at <= timezone.now():
+        return 0
+    return max(0, MAX_WRONG_ATTEMPTS - otp.attempts)
+
+
 def otp_verify(*, address: str, purpose: str, code: str) -> bool:
     """True once for the right code within 15 minutes and 3 wrong tries; False otherwise."""
     return otp_check(address=address, purpose=purpose, code=code) is OtpCheck.OK
@@ -164,6 +177,12 @@ CHECK_MESSAGES: dict[OtpCheck, tuple[str, str]] = {
 }
 
 
-def check_message(result: OtpCheck) -> str:
+def check_message(result: OtpCheck, *, tries_left: int | None = None) -> str:
+    """The message for a refused code; a wrong code also says how many tries remain, when known."""
+    english = (translation.get_language() or "tr")[:2] == "en"
+    if result is OtpCheck.WRONG and tries_left:
+        if english:
+            return f"The code is wrong. {tries_left} {'try' if tries_left == 1 else 'tries'} left."
+        return f"Kod hatalı. {tries_left} deneme hakkınız kaldı."
     tr, en = CHECK_MESSAGES.get(result, ("", ""))
-    return en if (translation.get_language() or "tr")[:2] == "en" else tr
+    return en if english else tr

@@ -90,6 +90,11 @@ class BrandGroup:
         return any(c.status == "RET" for c in self.consents)
 
     @property
+    def ret_count(self) -> int:
+        # A brand-wide "approve again" only helps with two or more rejected channels; one has its own switch.
+        return sum(1 for c in self.consents if c.status == "RET")
+
+    @property
     def under_review(self) -> list[Consent]:
         return [c for c in self.consents if c.under_review]
 

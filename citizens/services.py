@@ -153,7 +153,7 @@ def citizen_consents_in_scope(
     *, citizen: Citizen, consent_ids: Iterable[int] | None = None, brand_id: int | None = None, status: str | None = None
 ) -> list[Consent]:
     """The citizen's visible consents narrowed by ids/brand/status; raise CitizenNotFound for foreign ids."""
-    qs = visible_consents(active_address_values(citizen)).select_related("brand")
+    qs = visible_consents(active_address_values(citizen)).select_related("brand", "brand__provider")
     if brand_id is not None:
         qs = qs.filter(brand_id=brand_id)
     if consent_ids is not None:

@@ -20,11 +20,12 @@ from consents.errors import ConsentRuleError
 from providers.models import Brand, Channel
 
 from .auth import citizen_login, citizen_logout, citizen_required, current_citizen
+from .display import display_address
 from .exports import my_data, my_data_csv_rows
-from .faq import FAQ_SECTIONS
+from .faq import faq_sections
 from .forms import AddressForm, CodeForm
 from .models import AddressClaimEvent, DevMessage, OtpPurpose
-from .otp import OtpError, check_message, otp_send
+from .otp import OtpCheck, OtpError, check_message, otp_send, otp_tries_left
 from .selectors import (
     active_addresses,
     attach_history_and_labels,
@@ -68,6 +69,11 @@ def _send_code(request: HttpRequest, *, address: str, purpose: str) -> bool:
         messages.error(request, _("Kod şu anda gönderilemedi. Lütfen birkaç dakika sonra yeniden deneyin."))
         return False
     return True
+
+
+def _code_error(check: OtpCheck, *, address: str, purpose: str) -> str:
+    tries_left = otp_tries_left(address=address, purpose=purpose) if check is OtpCheck.WRONG else None
+    return check_message(check, tries_left=tries_left)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -115,7 +121,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         if result.deactivated:
             form.add_error("code", _("Bu adresin bağlı olduğu hesap devre dışı bırakılmış. Lütfen destek ile iletişime geçin."))
         else:
-            form.add_error("code", check_message(result.check))
+            form.add_error("code", _code_error(result.check, address=address, purpose=OtpPurpose.SIGN_IN))
     return render(request, "citizens/sign_in_code.html", {"form": form, "address": address})
 
 
@@ -172,12 +178,12 @@ def address_verify(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("%(address)s doğrulandı. Bu adres daha önce başka bir hesaba bağlıydı; artık yalnızca sizin "
-                      "hesabınızda.") % {"address": address},
+                      "hesabınızda.") % {"address": display_address(address)},
                 )
             else:
-                messages.success(request, _("%(address)s doğrulandı ve hesabınıza eklendi.") % {"address": address})
+                messages.success(request, _("%(address)s doğrulandı ve hesabınıza eklendi.") % {"address": display_address(address)})
             return redirect("citizens:addresses")
-        form.add_error("code", check_message(result.check))
+        form.add_error("code", _code_error(result.check, address=address, purpose=OtpPurpose.ADD_ADDRESS))
     return render(request, "citizens/address_verify.html", {"form": form, "address": address})
 
 
@@ -192,7 +198,7 @@ def address_release(request: HttpRequest, address_id: int) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Son adresinizi kaldıramazsınız; önce başka bir adres ekleyin."))
         return redirect("citizens:addresses")
-    messages.success(request, _("%(address)s hesabınızdan kaldırıldı.") % {"address": released.value})
+    messages.success(request, _("%(address)s hesabınızdan kaldırıldı.") % {"address": display_address(released.value)})
     return redirect("citizens:addresses")
 
 
@@ -277,12 +283,21 @@ def reject(request: HttpRequest) -> HttpResponse:
 @citizen_required
 @require_POST
 def approve(request: HttpRequest) -> HttpResponse:
+    """First POST shows what will be allowed again and to whom; the second (confirm=1) approves it."""
     citizen = request.citizen  # type: ignore[attr-defined]
     consent_ids = _ids(request)
     brand_id = _brand_id(request)
     if consent_ids is None and brand_id is None:
         raise Http404
     try:
+        if request.POST.get("confirm") != "1":
+            affected = citizen_consents_in_scope(
+                citizen=citizen, consent_ids=consent_ids, brand_id=brand_id, status="RET"
+            )
+            return render(
+                request, "citizens/confirm_approve.html",
+                {"affected": affected, "consent_ids": consent_ids or [], "brand_id": brand_id},
+            )
         changed = citizen_approve(citizen=citizen, consent_ids=consent_ids, brand_id=brand_id)
     except CitizenNotFound:
         raise Http404 from None
@@ -359,7 +374,7 @@ def data_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 def help_page(request: HttpRequest) -> HttpResponse:
     current_citizen(request)
-    return render(request, "citizens/help.html", {"sections": FAQ_SECTIONS})
+    return render(request, "citizens/help.html", {"sections": faq_sections(ret_number=settings.SMS_RET_NUMBER)})
 
 
 def dev_outbox(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from providers.models import Brand, Channel
 
 from ..channels import CHANNEL_LABELS
+from ..display import display_address
 from ..models import Citizen
 from ..selectors import active_addresses
 from .services import MESSAGE_TEXT_MAX
@@ -45,7 +46,7 @@ class ComplaintForm(forms.Form):
     def __init__(self, *args: object, citizen: Citizen, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["address"].queryset = active_addresses(citizen).order_by("kind", "value")
-        self.fields["address"].label_from_instance = lambda a: a.value
+        self.fields["address"].label_from_instance = lambda a: display_address(a.value)
 
     def clean_brand(self) -> Brand:
         raw = " ".join(self.cleaned_data["brand"].split())

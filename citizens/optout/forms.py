@@ -2,31 +2,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from consents.errors import ConsentRuleError
-from consents.recipients import Recipient, normalize_recipient
-
 from ..channels import CHANNEL_LABELS
+from ..forms import PhoneOrEmailForm
 
 
-class OptoutAddressForm(forms.Form):
-    address = forms.CharField(
-        label=_("Telefon numaranız veya e-posta adresiniz"),
-        max_length=300,
-        help_text=_("Örnek: 0532 123 45 67 veya ad@ornek.com"),
-        widget=forms.TextInput(attrs={"autocomplete": "tel email", "inputmode": "email", "autofocus": True}),
-    )
+class OptoutAddressForm(PhoneOrEmailForm):
+    invalid_message = _("Geçerli bir telefon numarası (örn. 0532 123 45 67) veya e-posta adresi girin.")
 
-    def clean_address(self) -> Recipient:
-        try:
-            return normalize_recipient(self.cleaned_data["address"])
-        except ConsentRuleError as exc:
-            raise forms.ValidationError(
-                _("Geçerli bir telefon numarası (örn. 0532 123 45 67) veya e-posta adresi girin.")
-            ) from exc
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors:
+            data["address"] = self.recipient  # the views need the kind as well as the value
+        return data
 
 
 class OptoutCodeForm(forms.Form):

@@ -112,14 +112,6 @@ def optout_read_token(token: str, *, max_age: dt.timedelta = OPTOUT_LINK_MAX_AGE
     return OptoutClaim(brand=brand, recipient=recipient, channels=channels)
 
 
-def mask_address(value: str) -> str:
-    """Enough of an address for its owner to recognise it, not enough to learn it from a forwarded link."""
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}{'*' * max(2, len(local) - 1)}@{domain}"
-    return f"{value[:4]}{'*' * max(0, len(value) - 8)}{value[-4:]}"
-
-
 def citizen_owning(address: str) -> int | None:
     """The id of the citizen who verified this address and still holds it, or None."""
     return (

@@ -24,8 +24,9 @@ from consents.recipients import normalize_recipient
 from providers.models import Brand
 
 from ..channels import CHANNEL_LABELS
+from ..display import mask_address
 from ..models import OtpPurpose
-from ..otp import OtpCheck, OtpError, check_message, otp_check, otp_send
+from ..otp import OtpCheck, OtpError, check_message, otp_check, otp_send, otp_tries_left
 from ..sms import SmsSendError
 from .forms import OptoutAddressForm, OptoutChannelsForm, OptoutCodeForm
 from .inbound_sms import inbound_sms_handle, sender_phone
@@ -33,7 +34,6 @@ from .services import (
     FRAME_SOURCE_FOR_KIND,
     OptoutLinkError,
     channels_for,
-    mask_address,
     optout_actor,
     optout_by_link,
     optout_read_token,
@@ -84,7 +84,8 @@ def optout_start(request: HttpRequest, brand_code: int) -> HttpResponse:
                 "brand": brand.brand_code, "address": recipient.value, "verified_until": None,
             }
             return redirect("optout:code", brand_code=brand.brand_code)
-    return render(request, "citizens/optout/start.html", {"brand": brand, "form": form})
+    context = {"brand": brand, "form": form, "ret_number": settings.SMS_RET_NUMBER}
+    return render(request, "citizens/optout/start.html", context)
 
 
 @never_cache
@@ -102,7 +103,10 @@ def optout_code(request: HttpRequest, brand_code: int) -> HttpResponse:
             state["verified_until"] = (timezone.now() + VERIFIED_FOR).isoformat()
             request.session[SESSION_KEY] = state
             return redirect("optout:channels", brand_code=brand.brand_code)
-        form.add_error("code", check_message(result))
+        tries_left = (
+            otp_tries_left(address=state["address"], purpose=OtpPurpose.OPTOUT) if result is OtpCheck.WRONG else None
+        )
+        form.add_error("code", check_message(result, tries_left=tries_left))
     context = {"brand": brand, "form": form, "masked": mask_address(state["address"])}
     return render(request, "citizens/optout/code.html", context)
 
@@ -151,7 +155,8 @@ def optout_done(request: HttpRequest, brand_code: int) -> HttpResponse:
     if not done or done.get("brand") != brand.brand_code:
         return redirect("optout:brand", brand_code=brand.brand_code)
     labels = [CHANNEL_LABELS[c] for c in done["channels"]]
-    return render(request, "citizens/optout/done.html", {"brand": brand, "masked": done["masked"], "labels": labels})
+    context = {"brand": brand, "masked": done["masked"], "labels": labels, "ret_number": settings.SMS_RET_NUMBER}
+    return render(request, "citizens/optout/done.html", context)
 
 
 def _link_error(request: HttpRequest, error: OptoutLinkError) -> HttpResponse:

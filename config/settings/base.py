@@ -177,6 +177,8 @@ SMS_BACKEND = env("SMS_BACKEND", default="citizens.sms.backends.console.SmsBacke
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="")
+# The short number citizens text "RET <brand code>" to; the gateway forwards those messages to /sms/inbound/.
+SMS_RET_NUMBER = env("SMS_RET_NUMBER", default="3607")
 
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -164,11 +164,16 @@ def test_reapprove_a_rejected_channel_and_a_rejected_brand(client, citizen, bran
     mesaj = make_consent(deniz, PHONE, "MESAJ", status="RET", source="IYS_WEB")
     arama = make_consent(deniz, PHONE, "ARAMA", status="RET", source="HS_KARAR")
     sign_in_client(client, citizen)
-    client.post(reverse("citizens:approve"), {"consent": mesaj.pk})
+    # Re-approving asks first, naming the brand, its provider and the channel; nothing changes yet.
+    page = client.post(reverse("citizens:approve"), {"consent": mesaj.pk}).content.decode()
+    assert "Yeniden onayı onaylayın" in page and deniz.name in page and deniz.provider.name in page
+    mesaj.refresh_from_db()
+    assert mesaj.status == "RET"
+    client.post(reverse("citizens:approve"), {"consent": mesaj.pk, "confirm": "1"})
     _assert_citizen_event(mesaj, citizen, status="ONAY", source="IYS_WEB")
     arama.refresh_from_db()
     assert arama.status == "RET"
-    client.post(reverse("citizens:approve"), {"brand": deniz.pk})
+    client.post(reverse("citizens:approve"), {"brand": deniz.pk, "confirm": "1"})
     _assert_citizen_event(arama, citizen, status="ONAY", source="IYS_WEB")
 
 
