@@ -1,7 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
+
+# The admin speaks the site's language under the site's name, not "Django administration".
+admin.site.site_header = _("ileti yönetimi")
+admin.site.site_title = _("ileti yönetimi")
+admin.site.index_title = _("Kayıt sisteminin yönetimi")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

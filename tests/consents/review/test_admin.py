@@ -1,13 +1,17 @@
 """Operators see per period how many consents were declared, rejected during review and finalised."""
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.urls import reverse
 
 from consents.actors import Actor
-from consents.models import Source, Via
+from consents.models import DeclarationPeriod, Source, Via
 from consents.review.finalize import finalize_due_reviews
 from consents.services import consent_reject_by_citizen
+from providers.models import Tier
 from tests import factories
 from tests.consents.review.support import bulk_declared, declare, past_period
 
@@ -39,3 +43,29 @@ def test_period_changelist_counts_in_one_query(client, brand, provider_actor, dj
 def test_notification_log_is_browsable(client):
     client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
     assert client.get(reverse("admin:consents_reviewnotification_changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["tr", "en"])
+def test_calendar_bars_are_drawn_with_decimal_points_in_every_language(client, settings, language):
+    """Turkish writes 2,67 — which CSS ignores, so the calendar drew nothing in Turkish."""
+    # 300 days from the first opening to the last review: every bar edge falls on a fractional percent.
+    start = dt.date(2026, 1, 1)
+    DeclarationPeriod.objects.all().delete()  # the FAQ's periods (data migration) would widen the axis
+    DeclarationPeriod.objects.create(
+        name="Takvim", tier=Tier.SMALL, opens_on=start, declare_until=start + dt.timedelta(days=7),
+        visible_from=start + dt.timedelta(days=8), review_until=start + dt.timedelta(days=300),
+    )
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    page = client.get(reverse("admin:consents_declarationperiod_changelist")).content.decode()
+
+    styles = dict(re.findall(r'<span class="bar-(declare|wait|review)" style="([^"]*)"', page))
+    assert styles == {
+        "declare": "left:0%;width:2.33%",  # 7 of 300 days
+        "wait": "left:2.33%;width:0.34%",  # 1 day (kept visible at its computed 0.34%)
+        "review": "left:2.67%;width:97.33%",  # 292 days
+    }
+    for style in styles.values():
+        assert "," not in style
