@@ -36,18 +36,37 @@ class ComplaintEventInline(admin.TabularInline):
         return False
 
 
+class RegisteredSenderFilter(admin.SimpleListFilter):
+    """Unregistered senders (spam from nobody in the registry) are a queue of their own for operators."""
+
+    title = _("gönderen")
+    parameter_name = "gonderen"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("kayitli", _("kayıtlı marka")), ("kayitsiz", _("kayıtlı olmayan gönderici"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+        if self.value() == "kayitli":
+            return queryset.filter(brand__isnull=False)
+        if self.value() == "kayitsiz":
+            return queryset.filter(brand__isnull=True)
+        return queryset
+
+
 @admin.register(Complaint)
 class ComplaintAdmin(RecipientSearchMixin, admin.ModelAdmin):
     list_display = (
-        "id", "created_at", "brand", "channel", "recipient", "received_at", "snapshot_status", "snapshot_allowed",
+        "id", "created_at", "sender", "channel", "recipient", "received_at", "snapshot_status", "snapshot_allowed",
         "status", "assigned_to",
     )
     list_display_links = ("id", "created_at")
     list_filter = (
-        "status", "snapshot_allowed", "snapshot_status", "channel",
+        "status", RegisteredSenderFilter, "snapshot_allowed", "snapshot_status", "channel",
         ("assigned_to", admin.RelatedOnlyFieldListFilter), "created_at",
     )
-    search_fields = ("=id", "recipient", "brand__name", "=brand__brand_code", "brand__provider__name", "message_text")
+    search_fields = (
+        "=id", "recipient", "brand__name", "=brand__brand_code", "brand__provider__name", "sender_text", "message_text",
+    )
     list_select_related = ("brand", "assigned_to")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -57,7 +76,9 @@ class ComplaintAdmin(RecipientSearchMixin, admin.ModelAdmin):
     fieldsets = (
         (_("İş akışı"), {"fields": ("status", "assigned_to", "operator_notes")}),
         (_("Vatandaşın bildirimi"), {
-            "fields": ("citizen", "recipient", "brand", "channel", "received_at", "message_text", "created_at"),
+            "fields": (
+                "citizen", "recipient", "brand", "sender_text", "channel", "received_at", "message_text", "created_at",
+            ),
         }),
         (_("İleti anındaki izin kaydı"), {
             "fields": (
@@ -67,11 +88,17 @@ class ComplaintAdmin(RecipientSearchMixin, admin.ModelAdmin):
         }),
     )
     readonly_fields = (
-        "citizen", "recipient", "brand", "channel", "received_at", "message_text", "created_at",
+        "citizen", "recipient", "brand", "sender_text", "channel", "received_at", "message_text", "created_at",
         "snapshot_status", "snapshot_allowed", "snapshot_recipient_type", "snapshot_source",
         "snapshot_consent_date", "snapshot_event_link",
     )
     raw_id_fields = ("assigned_to",)
+
+    @admin.display(description=_("gönderen"), ordering="brand__name")
+    def sender(self, obj: Complaint) -> str:
+        if obj.brand_id is not None:
+            return str(obj.brand)
+        return format_html("{} <em>({})</em>", obj.sender_text, _("kayıtlı değil"))
 
     @admin.display(description=_("o anda geçerli geçmiş kaydı"))
     def snapshot_event_link(self, obj: Complaint) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ from ..selectors import active_addresses
 from .services import MESSAGE_TEXT_MAX
 
 _CODE_AT_END = re.compile(r"\((\d+)\)\s*$")
+# Brand codes fit in 9 digits; a longer run of digits is a phone number, never looked up as a code.
+BRAND_CODE_DIGITS = 9
 
 
 class ComplaintForm(forms.Form):
@@ -25,9 +28,12 @@ class ComplaintForm(forms.Form):
         error_messages={"invalid_choice": _("Bu adres hesabınıza doğrulanmış bir adres değil.")},
     )
     brand = forms.CharField(
-        label=_("İletiyi gönderen marka"),
+        label=_("İletiyi gönderen"),
         max_length=300,
-        help_text=_("Marka adını veya 6 haneli marka kodunu yazın; listeden seçebilirsiniz."),
+        help_text=_(
+            "Kayıtlı bir markanın adını ya da 6 haneli kodunu listeden seçin; marka listede yoksa iletide "
+            "gördüğünüz gönderici adını, kısa numarayı ya da telefon numarasını yazın."
+        ),
         widget=forms.TextInput(attrs={"list": "brand-options", "autocomplete": "off"}),
     )
     channel = forms.ChoiceField(label=_("Kanal"), choices=[(c, CHANNEL_LABELS[c]) for c in Channel.values])
@@ -48,21 +54,28 @@ class ComplaintForm(forms.Form):
         self.fields["address"].queryset = active_addresses(citizen).order_by("kind", "value")
         self.fields["address"].label_from_instance = lambda a: display_address(a.value)
 
-    def clean_brand(self) -> Brand:
-        raw = " ".join(self.cleaned_data["brand"].split())
+    def clean(self) -> dict[str, Any]:
+        """`brand` becomes the registered Brand it names, or None with `sender_text` holding what was typed."""
+        data = super().clean()
+        raw = " ".join((data.get("brand") or "").split())
+        if not raw:
+            return data
+        data["brand"], data["sender_text"] = self._sender(raw)
+        return data
+
+    def _sender(self, raw: str) -> tuple[Brand | None, str]:
+        brands = Brand.objects.filter(is_active=True).select_related("provider")
         match = _CODE_AT_END.search(raw)
         code = match.group(1) if match else (raw if raw.isdigit() else None)
-        brands = Brand.objects.filter(is_active=True).select_related("provider")
-        if code is not None:
+        if code is not None and len(code) <= BRAND_CODE_DIGITS:
             brand = brands.filter(brand_code=int(code)).first()
-            if brand is None:
-                raise forms.ValidationError(_("%(code)s kodlu bir marka bulunamadı.") % {"code": code})
-            return brand
+            if brand is not None:
+                return brand, ""
         found = list(brands.filter(name__iexact=raw)[:2])
-        if not found:
-            raise forms.ValidationError(
-                _("“%(name)s” adlı bir marka bulunamadı. Marka kodunu yazmayı deneyin.") % {"name": raw}
-            )
         if len(found) > 1:
-            raise forms.ValidationError(_("Bu adı taşıyan birden çok marka var; lütfen marka kodunu yazın."))
-        return found[0]
+            self.add_error("brand", _("Bu adı taşıyan birden çok marka var; lütfen marka kodunu yazın."))
+            return None, ""
+        if found:
+            return found[0], ""
+        # Not a registered brand: the commonest spam. Keep what the citizen saw (name, short code, number).
+        return None, raw

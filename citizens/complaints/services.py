@@ -24,6 +24,7 @@ from ..channels import CHANNELS_FOR_KIND
 from ..models import Citizen, CitizenAddress, Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
 
 MESSAGE_TEXT_MAX = 2000
+SENDER_TEXT_MAX = 100
 # Nothing before the law's registry start can be judged against the registry.
 EARLIEST_MESSAGE = dt.datetime(2015, 5, 1, tzinfo=dt.timezone(dt.timedelta(hours=3)))
 _UNSET: Any = object()
@@ -63,19 +64,27 @@ def complaint_file(
     *,
     citizen: Citizen,
     address: CitizenAddress,
-    brand: Brand,
+    brand: Brand | None,
+    sender_text: str = "",
     channel: str,
     received_at: dt.datetime,
     message_text: str,
     now: dt.datetime | None = None,
 ) -> Complaint:
-    """File a complaint and freeze the consent snapshot at `received_at`.
+    """File a complaint about a registered brand or an unregistered sender and freeze the snapshot.
 
-    Raises ValidationError (keyed by field) when the address is not the citizen's, the channel does not
-    fit the address, the moment is in the future or the text is empty.
+    An unregistered sender (a name, short code or number the citizen saw) has no record by definition:
+    the snapshot says "no record", sending not allowed. Raises ValidationError (keyed by field) when no
+    sender is named, the address is not the citizen's, the channel does not fit the address, the moment
+    is in the future or the text is empty.
     """
     now = now or timezone.now()
     errors: dict[str, str] = {}
+    sender = " ".join((sender_text or "").split())
+    if brand is None and not sender:
+        errors["brand"] = _("İletiyi gönderen markayı, adı, kısa numarayı ya da telefon numarasını yazın.")
+    elif brand is None and len(sender) > SENDER_TEXT_MAX:
+        errors["brand"] = _("Gönderici en fazla %(max)d karakter olabilir.") % {"max": SENDER_TEXT_MAX}
     if address.citizen_id != citizen.pk or not address.is_active:
         errors["address"] = _("Bu adres hesabınıza doğrulanmış bir adres değil.")
     elif channel not in CHANNELS_FOR_KIND[address.kind]:
@@ -96,13 +105,17 @@ def complaint_file(
     if errors:
         raise ValidationError(errors)
 
-    snapshot = complaint_snapshot(brand=brand, recipient=address.value, channel=channel, moment=received_at)
+    if brand is not None:
+        snapshot = complaint_snapshot(brand=brand, recipient=address.value, channel=channel, moment=received_at)
+    else:
+        snapshot = ConsentSnapshot(SnapshotStatus.NO_RECORD, "", "", None, None, False)
     with transaction.atomic():
         complaint = Complaint.objects.create(
             citizen=citizen,
             address=address,
             recipient=address.value,
             brand=brand,
+            sender_text="" if brand is not None else sender,
             channel=channel,
             received_at=received_at,
             message_text=text,

@@ -37,6 +37,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
                 citizen=citizen,
                 address=data["address"],
                 brand=data["brand"],
+                sender_text=data.get("sender_text", ""),
                 channel=data["channel"],
                 received_at=data["received_at"],
                 message_text=data["message_text"],

@@ -37,7 +37,12 @@ class Complaint(models.Model):
         "citizens.CitizenAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
     )
     recipient = models.CharField(_("iletiyi alan adres"), max_length=265)
-    brand = models.ForeignKey("providers.Brand", on_delete=models.PROTECT, related_name="complaints")
+    # A registered brand, or, for the commonest spam (a sender that never registered), what the citizen saw
+    # as the sender: a name ("Ucuz Kredi Hemen"), a short code or a number.
+    brand = models.ForeignKey(
+        "providers.Brand", on_delete=models.PROTECT, related_name="complaints", null=True, blank=True
+    )
+    sender_text = models.CharField(_("kayıtlı olmayan gönderici"), max_length=100, blank=True)
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
     received_at = models.DateTimeField(_("iletinin alındığı an"))
     message_text = models.TextField(_("ileti metni"), max_length=2000)
@@ -79,6 +84,9 @@ class Complaint(models.Model):
             models.CheckConstraint(
                 condition=Q(snapshot_status__in=SnapshotStatus.values), name="complaint_snapshot_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(brand__isnull=False) | ~Q(sender_text=""), name="complaint_names_a_sender"
+            ),
             # A message cannot be complained about before it arrived.
             models.CheckConstraint(condition=Q(received_at__lte=F("created_at")), name="complaint_received_before_filed"),
             # "No record" has no history row; a status does.
@@ -98,7 +106,11 @@ class Complaint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Şikâyet #{self.pk} — {self.brand_id} {self.channel}"
+        return f"#{self.pk} — {self.sender_label} {self.channel}"
+
+    @property
+    def sender_label(self) -> str:
+        return self.brand.name if self.brand_id else self.sender_text
 
 
 class ComplaintEvent(models.Model):
