@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Judges the body by its headers after every request phase and before CSRF reads it (process_view).
+    "config.body_limit.BodyLimitMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -186,6 +188,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # --- Uploads.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Any other page refuses a larger body on its Content-Length, unread (config/body_limit.py; the upload page
+# takes UPLOAD_MAX_BYTES plus its form fields, the API API_MAX_BODY_BYTES).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Integration API (consents/api): limits per second per token and per client address, the token

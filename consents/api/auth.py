@@ -244,23 +244,14 @@ def max_body_bytes() -> int:
     return _limit("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
 
 
-def check_body_size(request: HttpRequest) -> None:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise IysError.of("H014") from None
-    if length > max_body_bytes():
-        raise IysError.of("H123", status=413)
-
-
 class BearerAuth(HttpBearer):
-    """ninja auth: body size, bearer token, per-token and per-address rate limits (in that order)."""
+    """ninja auth: bearer token, per-token and per-address rate limits (the body size is judged earlier, by
+    ApiFastLane, before the body is read)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:  # pragma: no cover
         return verify_access_token(token)
 
     def __call__(self, request: HttpRequest) -> Principal:
-        check_body_size(request)
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
         raw = raw.strip()

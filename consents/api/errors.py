@@ -84,6 +84,7 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "ILT404": (404, "İstenen kaynak bulunamadı."),
     "ILT405": (405, "Bu adres için HTTP metodu desteklenmiyor."),
     "ILT410": (422, "after değeri geçerli olmalıdır."),
+    "ILT411": (411, "İstek gövdesinin boyutu (Content-Length) belirtilmelidir."),
 }
 
 

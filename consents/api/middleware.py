@@ -6,6 +6,10 @@ visitor's language. Sessions, the language switch, CSRF, auth and messages middl
 time on the "may I send?" hot path, so this middleware (placed right after SecurityMiddleware and
 WhiteNoise, which still wrap every response) calls the API view itself. The host is validated as
 CommonMiddleware would. The interactive docs page keeps the full stack.
+
+It is also the API's edge for bodies: a body larger than API_MAX_BODY_BYTES is refused (413, H123) on its
+Content-Length before a byte is read, and a chunked body without one is refused with 411 (ILT411) instead of
+being read as empty (config/body_limit.py does the same for the pages).
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+
+from config.body_limit import chunked_without_length
+
+from .auth import max_body_bytes
+from .errors import IysError, error_response
 
 PREFIX = "/api/"
 FULL_STACK = ("/api/docs",)
@@ -28,6 +37,9 @@ class ApiFastLane:
         if not path.startswith(PREFIX) or path.startswith(FULL_STACK):
             return self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS: DisallowedHost becomes Django's 400, as for every request
+        refused = _body_refused(request)
+        if refused is not None:
+            return error_response(refused)
         try:
             match = resolve(path)
         except Resolver404:
@@ -38,3 +50,15 @@ class ApiFastLane:
             # What CommonMiddleware would add: lets clients keep the connection alive.
             response.headers["Content-Length"] = str(len(response.content))
         return response
+
+
+def _body_refused(request: HttpRequest) -> IysError | None:
+    if chunked_without_length(request):
+        return IysError.of("ILT411")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return IysError.of("H014")
+    if length > max_body_bytes():
+        return IysError.of("H123", status=413)
+    return None

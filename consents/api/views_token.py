@@ -12,7 +12,7 @@ from ninja import Router
 from config.client_ip import client_ip
 
 from . import ratelimit
-from .auth import check_body_size, client_address, issue_tokens, login_with_password, rotate_refresh
+from .auth import client_address, issue_tokens, login_with_password, rotate_refresh
 from .errors import IysError, json_response
 from .schemas import ErrorsOut, OAuthErrorOut, TokenOut
 
@@ -69,7 +69,6 @@ def _setting(name: str, default: int) -> int:
 )
 def create_token(request: HttpRequest) -> HttpResponse:
     """Erişim jetonu (2 saat) ve yenileme jetonu (4 saat) verir; bir adresten saatte sınırlı istek kabul edilir."""
-    check_body_size(request)
     address = client_address(request)
     wait = ratelimit.hit(
         [ratelimit.Limit("token-addr", address, _setting("API_TOKEN_RATE_LIMIT_PER_HOUR", 100), 3600)]

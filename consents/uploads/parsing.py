@@ -62,7 +62,7 @@ class UploadFileError(Exception):
         return f"{self.message_tr} ({self.message_en})"
 
 
-def _too_large(size: int) -> UploadFileError:
+def too_large(size: int) -> UploadFileError:
     limit_mb = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
     return UploadFileError(
         "too_large",
@@ -127,7 +127,7 @@ class Layout:
 
 def check_size(size: int) -> None:
     if size > settings.UPLOAD_MAX_BYTES:
-        raise _too_large(size)
+        raise too_large(size)
 
 
 def _looks_binary(sample: bytes) -> bool:

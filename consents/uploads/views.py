@@ -3,17 +3,19 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from config.body_limit import body_limit, declared_length
 from consents.models import Upload
 from providers.context import own_brands, provider_required
 
 from .forms import UploadForm
-from .parsing import UploadFileError
+from .parsing import UploadFileError, too_large
 from .report import refusal_messages
 from .services import refusal_preview, upload_create
 from .tasks import process_upload
@@ -37,6 +39,27 @@ def upload_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/uploads/list.html", {"page": page, "uploads": page.object_list})
 
 
+# Room for the form's other fields and the multipart framing around the file.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def _upload_max_body() -> int:
+    return settings.UPLOAD_MAX_BYTES + FORM_OVERHEAD_BYTES
+
+
+@provider_required("can_write_consents")
+def _upload_too_large(request: HttpRequest) -> HttpResponse:
+    """The upload page with "Dosya çok büyük", answered from the Content-Length alone (body never read)."""
+    brands = list(own_brands(request.provider).order_by("-is_master", "name"))
+    context = {
+        "form": UploadForm(brands=brands),
+        "has_brands": bool(brands),
+        "too_large": too_large(declared_length(request)).message,
+    }
+    return render(request, "portal/uploads/new.html", context, status=413)
+
+
+@body_limit(_upload_max_body, too_large=_upload_too_large)
 @provider_required("can_write_consents")
 def upload_new(request: HttpRequest) -> HttpResponse:
     brands = list(own_brands(request.provider).order_by("-is_master", "name"))
