@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .deactivation import ActiveFlagQuerySet, AnnouncesDeactivation
+
 
 class Tier(models.TextChoices):
     # FAQ: providers with more than 150,000 approved addresses declare earlier.
@@ -23,7 +25,7 @@ class Channel(models.TextChoices):
     EPOSTA = "EPOSTA", _("E-posta")
 
 
-class Provider(models.Model):
+class Provider(AnnouncesDeactivation, models.Model):
     name = models.CharField(_("ünvan"), max_length=255)
     iys_code = models.PositiveIntegerField(_("İYS numarası"), unique=True)
     tax_number = models.CharField(
@@ -37,6 +39,8 @@ class Provider(models.Model):
     tier_counted_at = models.DateTimeField(_("son sayım"), null=True, blank=True)
     is_active = models.BooleanField(_("etkin"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActiveFlagQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("hizmet sağlayıcı")
@@ -161,7 +165,7 @@ class Retailer(models.Model):
         return f"{self.name} ({self.code})"
 
 
-class Intermediary(models.Model):
+class Intermediary(AnnouncesDeactivation, models.Model):
     """An SMS, call or e-mail platform (aracı hizmet sağlayıcı) that asks 'may I send?' for brands."""
 
     name = models.CharField(_("ünvan"), max_length=255)
@@ -169,6 +173,8 @@ class Intermediary(models.Model):
     tax_number = models.CharField(_("vergi numarası"), max_length=11, blank=True)
     is_active = models.BooleanField(_("etkin"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActiveFlagQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("aracı hizmet sağlayıcı")

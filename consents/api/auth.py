@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from .errors import IysError
 
 ACCESS_TTL = dt.timedelta(hours=2)
 REFRESH_TTL = dt.timedelta(hours=4)
+CACHE_MAX_SECONDS = 600  # a verified principal is kept in the shared cache at most this long
 _LOCAL_TTL = 5.0  # seconds a worker process trusts its own memory of a token
 _local: dict[str, tuple[float, Principal | None]] = {}
 
@@ -186,19 +188,27 @@ def _revoke_on_reuse(token_hash: str, now: dt.datetime) -> None:
         transaction.on_commit(lambda: revoke_user_tokens(used.api_user))
 
 
-def revoke_user_tokens(api_user: ApiUser) -> int:
-    """Kill every live token of a user (deactivation, password change); effective at once."""
+def revoke_tokens(api_user_ids: Iterable[int]) -> int:
+    """End every live token of these users at once (deactivation of the user, its provider or its
+    intermediary; refresh-token reuse). Set-based: one query for the hashes, one update."""
     now = timezone.now()
-    hashes = list(
-        ApiToken.objects.filter(api_user=api_user, revoked_at__isnull=True, expires_at__gt=now).values_list(
-            "token_hash", flat=True
-        )
-    )
+    ids = list(api_user_ids)
+    if not ids:
+        return 0
+    live = ApiToken.objects.filter(api_user_id__in=ids, revoked_at__isnull=True, expires_at__gt=now)
+    hashes = list(live.values_list("token_hash", flat=True))
     ApiToken.objects.filter(token_hash__in=hashes).update(revoked_at=now)
-    cache.delete_many([_cache_key(h) for h in hashes])
+    # A negative entry rather than a deletion: a request that read the user as active a moment before could
+    # otherwise cache its principal again afterwards (verify_access_token only *adds* to the cache).
+    cache.set_many({_cache_key(h): {} for h in hashes}, CACHE_MAX_SECONDS)
     for h in hashes:
         _local.pop(h, None)
     return len(hashes)
+
+
+def revoke_user_tokens(api_user: ApiUser) -> int:
+    """Kill every live token of a user (deactivation, password change); effective at once."""
+    return revoke_tokens([api_user.pk])
 
 
 def verify_access_token(raw: str) -> Principal | None:
@@ -229,7 +239,8 @@ def verify_access_token(raw: str) -> Principal | None:
         if token is not None and token.api_user.is_active and _owner_active(token.api_user):
             principal = principal_of(token.api_user, token.expires_at, token_hash)
         ttl = int(principal.expires_at - now) if principal else 30
-        cache.set(key, asdict(principal) if principal else {}, max(1, min(ttl, 600)))
+        # add, not set: a revocation's negative entry written meanwhile must win (see revoke_tokens).
+        cache.add(key, asdict(principal) if principal else {}, max(1, min(ttl, CACHE_MAX_SECONDS)))
     if len(_local) > 10_000:
         _local.clear()
     _local[token_hash] = (now + _LOCAL_TTL, principal)

@@ -10,8 +10,6 @@ from django.db import transaction
 from consents.models import ApiUser, ApiUserKind
 from providers.models import Intermediary, Provider, ProviderAuditEvent, Retailer
 
-from .auth import revoke_user_tokens
-
 USERNAME_MAX = 150
 PASSWORD_MIN = 12
 
@@ -83,13 +81,13 @@ def api_user_create(
 
 @transaction.atomic
 def api_user_deactivate(*, api_user: ApiUser, by: Any = None) -> bool:
-    """Switch a user off and kill its live tokens at once. False when it was already off."""
+    """Switch a user off; its live tokens end when this commits (any deactivation does that, see
+    providers/deactivation.py). False when it was already off."""
     locked = ApiUser.objects.select_for_update().get(pk=api_user.pk)
     if not locked.is_active:
         return False
     locked.is_active = False
     locked.save(update_fields=["is_active"])
-    transaction.on_commit(lambda: revoke_user_tokens(locked))
     if locked.provider_id:
         ProviderAuditEvent.objects.create(
             provider_id=locked.provider_id,

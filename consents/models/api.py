@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from providers.deactivation import ActiveFlagQuerySet, AnnouncesDeactivation
 from providers.models import Brand, Channel, Intermediary, Provider, Retailer
 
 
@@ -22,7 +23,7 @@ class ApiUserKind(models.TextChoices):
     INTERMEDIARY = "INTERMEDIARY", _("Aracı hizmet sağlayıcı")
 
 
-class ApiUser(models.Model):
+class ApiUser(AnnouncesDeactivation, models.Model):
     """Credentials a provider (or the registry, for an intermediary) issues for API access.
 
     PROVIDER users act for their provider's brands; RETAILER users act as one dealer of one brand
@@ -51,6 +52,8 @@ class ApiUser(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(_("son jeton alma"), null=True, blank=True)
+
+    objects = ActiveFlagQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("API kullanıcısı")
