@@ -136,8 +136,14 @@ class Retailer(models.Model):
     )
     name = models.CharField(_("ünvan"), max_length=255)
     kind = models.CharField(_("tür"), max_length=12, choices=RetailerKind.choices, default=RetailerKind.BAYI)
+    alias = models.CharField(_("bayi tanımı"), max_length=255, blank=True)
     tax_number = models.CharField(_("vergi/TC kimlik no"), max_length=11, blank=True)
+    # İYS requires the dealer's official (name and TCKN) and its place (İYS's province/district codes).
+    contact_name = models.CharField(_("bayi yetkilisi"), max_length=255, blank=True)
+    tckn = models.CharField(_("yetkilinin TC kimlik no"), max_length=11, blank=True)
+    city_code = models.PositiveSmallIntegerField(_("il kodu"), null=True, blank=True)
     city = models.CharField(_("il"), max_length=64, blank=True)
+    town_code = models.PositiveSmallIntegerField(_("ilçe kodu"), null=True, blank=True)
     town = models.CharField(_("ilçe"), max_length=64, blank=True)
     mobile = models.CharField(_("cep telefonu"), max_length=16, blank=True)
     linked_provider = models.ForeignKey(
@@ -159,6 +165,10 @@ class Retailer(models.Model):
                 condition=Q(code__gte=10_000_000) & Q(code__lte=99_999_999), name="retailer_code_8_digits"
             ),
             models.CheckConstraint(condition=Q(kind__in=RetailerKind.values), name="retailer_kind_valid"),
+            # İYS H231: one dealer per official's TCKN under a brand.
+            models.UniqueConstraint(
+                fields=["brand", "tckn"], condition=~Q(tckn=""), name="retailer_one_per_tckn_per_brand"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from consents.models import ApiUser, Consent, ConsentEvent, RetailerAccess
 
+from . import geo, identity
 from .models import (
     Brand,
     Channel,
@@ -118,31 +119,109 @@ def brand_rename(*, brand: Brand, name: str, user: Any) -> Brand:
 
 @dataclass(frozen=True, slots=True)
 class RetailerData:
+    """A dealer as İYS describes it: title, official (name, TCKN), tax number, province and district.
+
+    `city_code`/`town_code` are İYS's codes (providers.geo); `city`/`town` names are filled from them."""
+
     name: str
     kind: str = RetailerKind.BAYI
     tax_number: str = ""
-    city: str = ""
-    town: str = ""
+    contact_name: str = ""
+    tckn: str = ""
+    city_code: int | None = None
+    town_code: int | None = None
     mobile: str = ""
+    alias: str = ""
     linked_provider: Provider | None = None
 
     def as_fields(self) -> dict[str, Any]:
+        city = geo.city(self.city_code)
+        town = geo.town(self.town_code)
         return {
             "name": self.name.strip(),
             "kind": self.kind,
+            "alias": self.alias.strip(),
             "tax_number": self.tax_number.strip(),
-            "city": self.city.strip(),
-            "town": self.town.strip(),
+            "contact_name": self.contact_name.strip(),
+            "tckn": self.tckn.strip(),
+            "city_code": city.code if city else None,
+            "city": city.name if city else "",
+            "town_code": town.code if town else None,
+            "town": town.name if town else "",
             "mobile": self.mobile.strip(),
             "linked_provider": self.linked_provider,
         }
 
 
-def _check_retailer_data(data: RetailerData) -> None:
+@dataclass(frozen=True, slots=True)
+class RetailerProblem:
+    """One reason İYS would refuse the dealer: its İYS code, the field, and a message for people."""
+
+    code: str
+    field: str
+    value: Any
+    message: str
+
+
+class RetailerInvalid(SetupError):
+    """Every problem of a dealer's data at once (İYS lists them all; the form marks each field)."""
+
+    def __init__(self, problems: list[RetailerProblem]) -> None:
+        super().__init__(problems[0].message, field=problems[0].field)
+        self.problems = problems
+
+
+def retailer_problems(data: RetailerData) -> list[RetailerProblem]:
+    """What İYS's createRetailer requires: title, name, tckn, city, town and tin, each valid (H016 family)."""
+    problems: list[RetailerProblem] = []
+
+    def refuse(code: str, field: str, value: Any, message: str) -> None:
+        problems.append(RetailerProblem(code, field, value, message))
+
     if not data.name.strip():
-        raise SetupError(_("Ünvan boş olamaz."), field="name")
+        refuse("H214", "title", data.name, _("Bayinin ticaret unvanı boş bırakılamaz."))
     if data.kind not in RetailerKind.values:
-        raise SetupError(_("Tür bayi, acente ya da özel yetkili işletme olmalıdır."), field="kind")
+        refuse("H016", "kind", data.kind, _("Tür bayi, acente ya da özel yetkili işletme olmalıdır."))
+    if not data.contact_name.strip():
+        refuse("H215", "name", data.contact_name, _("Bayi yetkilisinin adı soyadı boş bırakılamaz."))
+    tckn = data.tckn.strip()
+    if not tckn:
+        refuse("H216", "tckn", tckn, _("Bayi yetkilisinin TC kimlik numarası boş bırakılamaz."))
+    elif len(tckn) != 11 or not tckn.isdigit():
+        refuse("H226", "tckn", tckn, _("TC kimlik numarası 11 rakamdan oluşur."))
+    elif not identity.valid_tckn(tckn):
+        refuse("H225", "tckn", tckn, _("TC kimlik numarası geçerli değil (kontrol haneleri tutmuyor)."))
+    tin = data.tax_number.strip()
+    if not tin:
+        refuse("H288", "tin", tin, _("Vergi kimlik numarası boş bırakılamaz."))
+    elif len(tin) not in (10, 11) or not tin.isdigit():
+        refuse("H244", "tin", tin, _("Vergi numarası 10, TC kimlik numarası 11 rakamdan oluşur."))
+    elif not identity.valid_tin(tin):
+        refuse("H243", "tin", tin, _("Vergi kimlik numarası geçerli değil (kontrol hanesi tutmuyor)."))
+    city = geo.city(data.city_code)
+    if data.city_code is None:
+        refuse("H217", "city", None, _("Bayinin ili seçilmelidir."))
+    elif city is None:
+        refuse("H016", "city", data.city_code, _("Seçilen il bulunamadı."))
+    town = geo.town(data.town_code)
+    if data.town_code is None:
+        refuse("H220", "town", None, _("Bayinin ilçesi seçilmelidir."))
+    elif town is None or (city is not None and town.city_code != city.code):
+        refuse("H016", "town", data.town_code, _("Seçilen ilçe, seçilen ilin ilçelerinden biri değil."))
+    return problems
+
+
+def _check_retailer_data(data: RetailerData, *, brand_id: int, exclude_pk: int | None = None) -> None:
+    problems = retailer_problems(data)
+    tckn = data.tckn.strip()
+    if tckn and not any(p.field == "tckn" for p in problems):
+        same = Retailer.objects.filter(brand_id=brand_id, tckn=tckn).exclude(pk=exclude_pk)
+        if same.exists():
+            problems.append(RetailerProblem(
+                "H231", "tckn", tckn, _("Bu markada bu TC kimlik numarasıyla kayıtlı bir bayi zaten var.")
+            ))
+    if problems:
+        raise RetailerInvalid(problems)
 
 
 def retailer_create(
@@ -151,7 +230,7 @@ def retailer_create(
     """Add a dealer/agency/exclusive partner to a brand; the registry assigns its 8-digit code.
 
     The portal and the API share this; the API passes its user's label and its own audit action name."""
-    _check_retailer_data(data)
+    _check_retailer_data(data, brand_id=brand.pk)
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -164,13 +243,15 @@ def retailer_create(
                        actor_label=actor_label)
                 return retailer
         except IntegrityError:
+            # A concurrent request took the code (retry) or registered the same official (H231 now).
+            _check_retailer_data(data, brand_id=brand.pk)
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
 def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Retailer:
-    _check_retailer_data(data)
+    _check_retailer_data(data, brand_id=retailer.brand_id, exclude_pk=retailer.pk)
     fields = data.as_fields()
     with transaction.atomic():
         locked = Retailer.objects.select_for_update().select_related("brand__provider").get(pk=retailer.pk)

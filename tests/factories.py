@@ -59,6 +59,14 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.OWNER
 
 
+def valid_tckn(first_nine: int) -> str:
+    """A TCKN with correct check digits built from nine digits (no leading zero)."""
+    d = [int(c) for c in str(first_nine)]
+    d.append((sum(d[0:9:2]) * 7 - sum(d[1:8:2])) % 10)
+    d.append(sum(d) % 10)
+    return "".join(map(str, d))
+
+
 class RetailerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Retailer
@@ -66,6 +74,10 @@ class RetailerFactory(factory.django.DjangoModelFactory):
     brand = factory.SubFactory(BrandFactory)
     code = factory.Sequence(lambda n: 20_000_000 + n)
     name = factory.Sequence(lambda n: f"Bayi {n}")
+    contact_name = "Ayşe Yılmaz"
+    tckn = factory.Sequence(lambda n: valid_tckn(100_000_000 + n))
+    tax_number = "8450525470"
+    city_code, city, town_code, town = 34, "İstanbul", 429, "Kadıköy"
 
 
 class IntermediaryFactory(factory.django.DjangoModelFactory):

@@ -154,11 +154,12 @@ class CodeName(Lenient):
 
 
 class RetailerIn(Lenient):
-    title: str = Field(..., min_length=1, max_length=255)
+    # Required by İYS; optional here so that every missing field is reported at once (H214, H215, ...).
+    title: Optional[str] = Field(None, max_length=255)
     mersis: Optional[Union[str, int]] = Field(None, description="İYS örneklerinde sayı olarak da gelir.")
     alias: Optional[str] = Field(None, max_length=255)
     name: Optional[str] = Field(None, max_length=255)
-    tckn: Optional[Union[str, int]] = None
+    tckn: Optional[Union[str, int]] = Field(None, description="Bayi yetkilisinin TC kimlik numarası.")
     mobile: Optional[str] = Field(None, max_length=32)
     tin: Optional[Union[str, int]] = None
     city: Optional[CodeName] = None
@@ -174,6 +175,8 @@ class RetailerCreatedOut(Schema):
 class RetailerOut(Schema):
     retailerCode: int
     title: str
+    alias: Optional[str] = None
+    name: Optional[str] = None
     tin: Optional[str] = None
     mobile: Optional[str] = None
     city: Optional[dict] = None
@@ -274,3 +277,14 @@ class ErrorItem(Schema):
 
 class ErrorsOut(Schema):
     errors: list[ErrorItem]
+
+
+class CityOut(Schema):
+    code: int
+    name: str
+
+
+class TownOut(Schema):
+    name: str
+    code: int
+    city_code: int

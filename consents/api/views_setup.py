@@ -21,6 +21,7 @@ from consents.retailer_access import (
     retailers_with_access,
 )
 from consents.selectors import consent_counts_by_brand
+from providers import geo
 from providers import services as setup
 from providers.models import Brand, Retailer, RetailerKind
 from providers.selectors import intermediary_brand_channels, retailer_counts_by_brand
@@ -120,10 +121,14 @@ def _retailer_json(r: Retailer, access_count: int = 0) -> dict[str, Any]:
         body["tin"] = r.tax_number
     if r.mobile:
         body["mobile"] = r.mobile
+    if r.alias:
+        body["alias"] = r.alias
+    if r.contact_name:
+        body["name"] = r.contact_name
     if r.city:
-        body["city"] = {"name": r.city}
+        body["city"] = {"code": str(r.city_code), "name": r.city} if r.city_code else {"name": r.city}
     if r.town:
-        body["town"] = {"name": r.town}
+        body["town"] = {"code": str(r.town_code), "name": r.town} if r.town_code else {"name": r.town}
     return body
 
 
@@ -135,32 +140,81 @@ def _retailer_json(r: Retailer, access_count: int = 0) -> dict[str, Any]:
     response={201: RetailerCreatedOut, **ERRS},
 )
 def retailer_create(request: HttpRequest, iysCode: int, brandCode: int, payload: RetailerIn) -> HttpResponse:
-    """Markaya bayi ekler ve 8 haneli bayi kodunu döndürür."""
+    """Markaya bayi ekler ve 8 haneli bayi kodunu döndürür. İYS'nin istediği alanlar zorunludur: title, name,
+    tckn (yetkilinin geçerli TC kimlik numarası), tin (geçerli VKN ya da TCKN), city ve town (`GET /info/city`,
+    `GET /info/town` kodlarıyla; ilçe adıyla ya da koduyla eşleştirilir). Bütün hatalar birlikte döner."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
+    errors: list[dict[str, Any]] = []
     mobile = ""
     if payload.mobile:
         mobile = normalize_phone(payload.mobile) or ""
         if not mobile:
-            raise IysError.of("H224", location=["mobile"], value=payload.mobile)
-    tin = str(payload.tin or payload.tckn or "").strip()
-    if tin and (not tin.isdigit() or len(tin) not in (10, 11)):
-        raise IysError.of("H244", location=["tin"], value=tin)
+            errors.append(item("H224", location=["mobile"], value=payload.mobile))
+    city_code = _place_code(payload.city, "city", ("H217", "H218", "H219"), errors)
+    town_code = None
+    if city_code is not None and payload.town is not None:
+        town = geo.resolve_town(city_code, code=payload.town.code, name=payload.town.name or "")
+        town_code = town.code if town else -1
+    elif payload.town is not None:
+        town_code = _as_int(payload.town.code)
+    _place_code(payload.town, "town", ("H220", "H221", "H222"), errors)
     data = setup.RetailerData(
-        name=payload.title,
+        name=payload.title or "",
         kind=payload.kind or RetailerKind.BAYI,
-        tax_number=tin,
-        city=(payload.city.name or "")[:64] if payload.city else "",
-        town=(payload.town.name or "")[:64] if payload.town else "",
+        alias=payload.alias or "",
+        tax_number=_text(payload.tin),
+        contact_name=payload.name or "",
+        tckn=_text(payload.tckn),
+        city_code=city_code,
+        town_code=town_code,
         mobile=mobile,
     )
+    reported = {e["location"][0] for e in errors}
+    errors += [
+        item(p.code, location=[p.field], value=p.value)
+        for p in setup.retailer_problems(data)
+        if p.field not in reported
+    ]
+    if errors:
+        raise IysError(400, errors)
     try:
         retailer = setup.retailer_create(
             brand=brand_object(ref), data=data, user=None, actor_label=request.auth.label,
             action="api.retailer.create",
         )
+    except setup.RetailerInvalid as err:
+        raise IysError(400, [item(p.code, location=[p.field], value=p.value) for p in err.problems]) from None
     except setup.SetupError:
         raise IysError.of("H067") from None
     return json_response({"retailerCode": retailer.code}, 201)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _as_int(value: Any) -> int | None:
+    text = _text(value)
+    return int(text) if text.isdigit() and len(text) <= 6 else (-1 if text else None)
+
+
+def _place_code(
+    place: Any, field: str, codes: tuple[str, str, str], errors: list[dict[str, Any]]
+) -> int | None:
+    """İYS wants both halves of city/town: the object (H217/H220), its code (H218/H221), its name (H219/H222)."""
+    missing, no_code, no_name = codes
+    if place is None:
+        errors.append(item(missing, location=[field]))
+        return None
+    if not _text(place.code):
+        errors.append(item(no_code, location=[field, "code"]))
+    if not _text(place.name):
+        errors.append(item(no_name, location=[field, "name"]))
+    code = _as_int(place.code)
+    if code is None and _text(place.name) and field == "city":
+        found = geo.city_by_name(place.name)
+        return found.code if found else -1
+    return code
 
 
 @router.get(

@@ -30,6 +30,9 @@ def _own_retailer_or_404(request: HttpRequest, code: int) -> Retailer:
 
 
 def _form_error(form: object, err: services.SetupError) -> None:
+    if isinstance(err, services.RetailerInvalid):
+        form.add_problems(err.problems)  # type: ignore[attr-defined]
+        return
     field = err.field if err.field in form.fields else None  # type: ignore[attr-defined]
     form.add_error(field, err.message)  # type: ignore[attr-defined]
 
@@ -131,8 +134,9 @@ def retailer_create(request: HttpRequest) -> HttpResponse:
 def retailer_edit(request: HttpRequest, code: int) -> HttpResponse:
     retailer = _own_retailer_or_404(request, code)
     initial = {
-        "name": retailer.name, "kind": retailer.kind, "tax_number": retailer.tax_number, "city": retailer.city,
-        "town": retailer.town, "mobile": retailer.mobile,
+        "name": retailer.name, "kind": retailer.kind, "alias": retailer.alias, "tax_number": retailer.tax_number,
+        "contact_name": retailer.contact_name, "tckn": retailer.tckn, "city": retailer.city_code,
+        "town": retailer.town_code, "mobile": retailer.mobile,
         "linked_provider_code": retailer.linked_provider.iys_code if retailer.linked_provider else None,
     }
     form = RetailerForm(request.POST or None, initial=initial)

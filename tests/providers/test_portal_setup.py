@@ -36,24 +36,32 @@ def test_rename_brand_writes_audit_and_rejects_duplicates(client, manager):
     assert ProviderAuditEvent.objects.filter(action="brand.rename").count() == 1
 
 
+# What İYS requires of every dealer (its own createRetailer example): official, TCKN, tax number, place.
+DEALER = {"contact_name": "Adım Soyadım", "tckn": "57703411244", "tax_number": "8450525470",
+          "city": "34", "town": "429"}
+
+
 def test_add_edit_and_remove_a_dealer(client, manager):
     response = client.post(reverse("portal:retailer_create"), {
         "brand": manager.brand.brand_code, "name": "Kadıköy Bayi", "kind": RetailerKind.ACENTE,
-        "mobile": "0532 999 88 77", "city": "İstanbul",
+        "mobile": "0532 999 88 77", **DEALER,
     })
     assert response.status_code == 302
     retailer = Retailer.objects.get(name="Kadıköy Bayi")
     assert retailer.brand == manager.brand and 10_000_000 <= retailer.code <= 99_999_999
     assert retailer.mobile == "+905329998877"
+    assert (retailer.city, retailer.town, retailer.town_code, retailer.tckn) == (
+        "İstanbul", "Kadıköy", 429, "57703411244"
+    )
     linked = factories.ProviderFactory()
     response = client.post(reverse("portal:retailer_edit", args=[retailer.code]), {
-        "name": "Kadıköy Acente", "kind": RetailerKind.ACENTE, "linked_provider_code": linked.iys_code,
+        "name": "Kadıköy Acente", "kind": RetailerKind.ACENTE, "linked_provider_code": linked.iys_code, **DEALER,
     })
     assert response.status_code == 302
     retailer.refresh_from_db()
     assert retailer.name == "Kadıköy Acente" and retailer.linked_provider == linked
     response = client.post(reverse("portal:retailer_edit", args=[retailer.code]), {
-        "name": "X", "kind": "BAYI", "linked_provider_code": 1, "tax_number": "12",
+        **DEALER, "name": "X", "kind": "BAYI", "linked_provider_code": 1, "tax_number": "12",
     })
     errors = response.context["form"].errors
     assert "Bu İYS numarasıyla etkin bir hizmet sağlayıcı bulunamadı." in errors["linked_provider_code"]
@@ -119,6 +127,29 @@ def test_inactive_intermediary_cannot_be_granted(manager):
 
 def test_saving_a_dealer_unchanged_writes_no_audit_row(manager):
     retailer = factories.RetailerFactory(brand=manager.brand, name="Aynı Bayi")
-    data = services.RetailerData(name="Aynı Bayi", kind=retailer.kind)
+    data = services.RetailerData(
+        name="Aynı Bayi", kind=retailer.kind, tax_number=retailer.tax_number, contact_name=retailer.contact_name,
+        tckn=retailer.tckn, city_code=retailer.city_code, town_code=retailer.town_code,
+    )
     services.retailer_update(retailer=retailer, data=data, user=manager.user)
     assert not ProviderAuditEvent.objects.filter(action="retailer.update").exists()
+
+
+def test_dealer_form_requires_and_checks_what_iys_requires(client, manager):
+    create = reverse("portal:retailer_create")
+    response = client.post(create, {"brand": manager.brand.brand_code, "name": "Eksik Bayi", "kind": "BAYI"})
+    errors = response.context["form"].errors
+    assert set(errors) == {"contact_name", "tckn", "tax_number", "city", "town"}
+    bad = {**DEALER, "tckn": "57703411245", "tax_number": "8450525471", "city": "6"}  # Kadıköy is not in Ankara
+    response = client.post(create, {"brand": manager.brand.brand_code, "name": "Hatalı Bayi", "kind": "BAYI", **bad})
+    errors = response.context["form"].errors
+    assert "TC kimlik numarası geçerli değil (kontrol haneleri tutmuyor)." in errors["tckn"]
+    assert "Vergi kimlik numarası geçerli değil (kontrol hanesi tutmuyor)." in errors["tax_number"]
+    assert "Seçilen ilçe, seçilen ilin ilçelerinden biri değil." in errors["town"]
+    assert not Retailer.objects.filter(name__in=["Eksik Bayi", "Hatalı Bayi"]).exists()
+    page = client.get(create).content.decode()
+    assert '<optgroup label="İstanbul">' in page and ">Kadıköy</option>" in page
+    # One dealer per official's TCKN under a brand (İYS H231).
+    factories.RetailerFactory(brand=manager.brand, tckn="57703411244")
+    response = client.post(create, {"brand": manager.brand.brand_code, "name": "İkinci", "kind": "BAYI", **DEALER})
+    assert "Bu markada bu TC kimlik numarasıyla kayıtlı bir bayi zaten var." in response.context["form"].errors["tckn"]

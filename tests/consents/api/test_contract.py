@@ -48,6 +48,10 @@ IMPLEMENTED = [
     ("get", "/sps/{iysCode}/brands/{brandCode}/push/registration"),
     ("post", "/sps/{iysCode}/brands/{brandCode}/push/unregistration"),
     ("get", "/integrator/{integratorCode}/sps"),
+    ("get", "/info/city"),
+    ("get", "/info/city/{code}"),
+    ("get", "/info/town"),
+    ("get", "/info/town/{code}"),
 ]
 
 # --- The official schemas, resolved and patched -------------------------------------------------

@@ -29,6 +29,9 @@ def test_create_list_get_and_delete_a_dealer(api, base, brand, provider):
     assert 10_000_000 <= code <= 99_999_999
     retailer = Retailer.objects.get(code=code)
     assert retailer.brand == brand and retailer.city == "İstanbul" and retailer.mobile == "+905325001111"
+    # İYS's own example pairs Kadıköy with code "01": the district is found by name within the province.
+    assert (retailer.city_code, retailer.town_code, retailer.town) == (34, 429, "Kadıköy")
+    assert (retailer.contact_name, retailer.tckn, retailer.tax_number) == ("Adım Soyadım", "57703411244", "8450525470")
     assert ProviderAuditEvent.objects.filter(provider=provider, action="api.retailer.create").exists()
     listing = api.get(base + "/retailers").json()
     assert listing["pagination"]["totalCount"] == 1 and listing["list"][0]["retailerCode"] == code
@@ -51,6 +54,39 @@ def test_invalid_dealer_fields(api, base):
     assert api.post(base + "/retailers", dict(NEW, tin="12")).json()["errors"][0]["code"] == "H244"
     r = api.post(base + "/retailers", {k: v for k, v in NEW.items() if k != "title"})
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "H214"
+
+
+def codes(response) -> list[tuple[str, list]]:
+    assert response.status_code == 400, response.content
+    return [(e["code"], e.get("location")) for e in response.json()["errors"]]
+
+
+def test_every_field_iys_requires_is_reported_at_once(api, base):
+    r = api.post(base + "/retailers", {"title": "Sadece Unvan"})
+    assert codes(r) == [
+        ("H217", ["city"]), ("H220", ["town"]), ("H215", ["name"]), ("H216", ["tckn"]), ("H288", ["tin"])
+    ]
+    r = api.post(base + "/retailers", dict(NEW, city={"code": "", "name": ""}, town={"name": "Kadıköy"}))
+    assert codes(r) == [("H218", ["city", "code"]), ("H219", ["city", "name"]), ("H221", ["town", "code"])]
+    assert not Retailer.objects.exists()
+
+
+def test_identity_numbers_and_places_are_checked(api, base):
+    assert codes(api.post(base + "/retailers", dict(NEW, tckn="5770341124"))) == [("H226", ["tckn"])]
+    assert codes(api.post(base + "/retailers", dict(NEW, tckn="57703411245"))) == [("H225", ["tckn"])]
+    assert codes(api.post(base + "/retailers", dict(NEW, tin="8450525471"))) == [("H243", ["tin"])]
+    # Kadıköy is not a district of Ankara; province 82 does not exist.
+    assert codes(api.post(base + "/retailers", dict(NEW, city={"code": "6", "name": "Ankara"}))) == [
+        ("H016", ["town"])
+    ]
+    assert ("H016", ["city"]) in codes(api.post(base + "/retailers", dict(NEW, city={"code": "82", "name": "X"})))
+    # A sole trader's tax number is the TCKN; a district named by code alone is found too.
+    r = api.post(base + "/retailers", dict(NEW, tin="57703411244", town={"code": "63", "name": "?"},
+                                          city={"code": 6, "name": "ANKARA"}))
+    assert r.status_code == 201, r.content
+    assert Retailer.objects.get(code=r.json()["retailerCode"]).town == "Çankaya"
+    # One dealer per official's TCKN under a brand.
+    assert codes(api.post(base + "/retailers", NEW)) == [("H231", ["tckn"])]
 
 
 def test_grant_list_and_remove_retailer_access(api, base, brand):
