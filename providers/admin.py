@@ -17,6 +17,7 @@ from .models import (
     Provider,
     ProviderAuditEvent,
     Retailer,
+    RetailerLinkInvitation,
 )
 
 
@@ -108,6 +109,22 @@ class RetailerAdmin(ImportExportModelAdmin):
     search_fields = ("name", "code", "tax_number", "brand__name", "brand__brand_code")
     list_select_related = ("brand", "linked_provider")
     autocomplete_fields = ("brand", "linked_provider")
+
+
+@admin.register(RetailerLinkInvitation)
+class RetailerLinkInvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are answered by the invited provider in its portal, and the audit rows say who."""
+
+    list_display = ("retailer", "provider", "state", "created_at", "requested_by", "decided_at", "decided_by")
+    list_filter = ("state",)
+    search_fields = ("retailer__name", "retailer__code", "provider__name", "provider__iys_code")
+    list_select_related = ("retailer", "provider", "requested_by", "decided_by")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class IntermediaryAuthorizationInline(admin.TabularInline):

@@ -5,8 +5,8 @@ for (default: their first membership). Everything a portal view reads or changes
 helpers below, so another provider's object is always a 404 (never a 403 that confirms it exists).
 
 A provider may also be the dealer/agency of another provider's brand (a Retailer whose
-``linked_provider`` is this provider). Its staff then see that one brand, and act on it as the
-retailer: see ``BrandAccess``.
+``linked_provider`` is this provider, set when its owner or manager accepted the brand's invitation).
+Its staff then see that one brand, and act on it as the retailer: see ``BrandAccess``.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from consents.actors import Actor
 
 from .models import Brand, Membership, Provider, Retailer
+from .selectors import pending_dealer_invitation_count
 
 PROVIDER_SESSION_KEY = "provider_id"
 
@@ -128,6 +129,17 @@ class ProviderRequiredMixin(LoginRequiredMixin):
         if refused is not None:
             return refused
         return super().dispatch(request, *args, **kwargs)
+
+
+def portal_notices(request: HttpRequest) -> dict[str, Any]:
+    """Template context: the acting provider's dealer invitations awaiting an answer (the portal's notice).
+
+    A callable, so only pages that show it (the portal frame) pay for the count query.
+    """
+    provider = getattr(request, "provider", None)
+    if provider is None:
+        return {}
+    return {"pending_dealer_invitations": lambda: pending_dealer_invitation_count(provider)}
 
 
 # --- Scoping ---------------------------------------------------------------------------------

@@ -74,7 +74,8 @@ class RetailerForm(forms.Form):
     mobile = forms.CharField(label=_("Cep telefonu"), max_length=16, required=False)
     linked_provider_code = forms.IntegerField(
         label=_("Bayinin kendi İYS numarası"), required=False, min_value=1,
-        help_text=_("Bayinin kendi hizmet sağlayıcı hesabı varsa: o hesap yalnızca bu markanın izinlerini görür."),
+        help_text=_("Bayinin kendi hizmet sağlayıcı hesabı varsa: o hesabın sahibi ya da yöneticisi daveti kabul "
+                    "edince o hesap yalnızca bu markanın izinlerini görür."),
     )
 
     def __init__(self, *args: Any, brands: list | None = None, **kwargs: Any) -> None:
@@ -123,8 +124,11 @@ class RetailerForm(forms.Form):
             name=data["name"], kind=data["kind"], alias=data.get("alias") or "",
             tax_number=data.get("tax_number") or "", contact_name=data.get("contact_name") or "",
             tckn=data.get("tckn") or "", city_code=data.get("city"), town_code=data.get("town"),
-            mobile=data.get("mobile") or "", linked_provider=data.get("linked_provider_code"),
+            mobile=data.get("mobile") or "",
         )
+
+    def linked_provider(self) -> Provider | None:
+        return self.cleaned_data.get("linked_provider_code")
 
 
 class AuthorizationForm(forms.Form):

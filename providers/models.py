@@ -146,6 +146,8 @@ class Retailer(models.Model):
     town_code = models.PositiveSmallIntegerField(_("ilçe kodu"), null=True, blank=True)
     town = models.CharField(_("ilçe"), max_length=64, blank=True)
     mobile = models.CharField(_("cep telefonu"), max_length=16, blank=True)
+    # The dealer's own provider account, once that account accepted (RetailerLinkInvitation): its staff then
+    # see this brand's consents and act on them as this dealer.
     linked_provider = models.ForeignKey(
         Provider,
         on_delete=models.SET_NULL,
@@ -173,6 +175,48 @@ class Retailer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class LinkState(models.TextChoices):
+    PENDING = "PENDING", _("Yanıt bekliyor")
+    ACCEPTED = "ACCEPTED", _("Kabul edildi")
+    DECLINED = "DECLINED", _("Reddedildi")
+    WITHDRAWN = "WITHDRAWN", _("Geri çekildi")
+
+
+class RetailerLinkInvitation(models.Model):
+    """A brand's manager asks another provider's account to act as one of its dealers.
+
+    The link (``Retailer.linked_provider``) is set only when an owner or manager of the invited provider
+    accepts, so no account is handed another provider's consents, or made to act for a brand, unasked.
+    """
+
+    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="link_invitations")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="dealer_invitations")
+    state = models.CharField(_("durum"), max_length=10, choices=LinkState.choices, default=LinkState.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bayilik daveti")
+        verbose_name_plural = _("bayilik davetleri")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retailer"], condition=Q(state="PENDING"), name="retailer_link_one_pending"
+            ),
+            models.CheckConstraint(condition=Q(state__in=LinkState.values), name="retailer_link_state_valid"),
+        ]
+        indexes = [models.Index(fields=["provider", "state"], name="retailer_link_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.retailer} → {self.provider} ({self.state})"
 
 
 class Intermediary(AnnouncesDeactivation, models.Model):

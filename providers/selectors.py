@@ -23,14 +23,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, Status
 from consents.rules import ISTANBUL
 
-from .models import Brand, Channel, IntermediaryAuthorization, Provider, Retailer
+from .models import (
+    Brand,
+    Channel,
+    IntermediaryAuthorization,
+    LinkState,
+    Membership,
+    Provider,
+    Retailer,
+    RetailerLinkInvitation,
+    Role,
+)
 
 CHART_DAYS = 30
 REJECTION_DAYS = 7
@@ -244,4 +254,36 @@ def intermediary_brand_channels(*, intermediary_id: int) -> QuerySet[Intermediar
         IntermediaryAuthorization.objects.filter(intermediary_id=intermediary_id, revoked_at__isnull=True)
         .select_related("brand", "brand__provider")
         .order_by("brand__brand_code", "channel")
+    )
+
+
+# --- Dealer links across accounts ---------------------------------------------------------------
+
+
+def dealer_invitations_for(provider: Provider) -> QuerySet[RetailerLinkInvitation]:
+    """Invitations this provider received to act as another provider's dealer, pending first, then newest."""
+    return (
+        RetailerLinkInvitation.objects.filter(provider=provider)
+        .select_related("retailer__brand__provider", "requested_by", "decided_by")
+        # The ones waiting for an answer first.
+        .order_by(Case(When(state=LinkState.PENDING, then=Value(0)), default=Value(1)), "-created_at")
+    )
+
+
+def pending_dealer_invitation_count(provider: Provider) -> int:
+    return RetailerLinkInvitation.objects.filter(provider=provider, state=LinkState.PENDING).count()
+
+
+def pending_links_by_retailer(*, retailer_ids: Iterable[int]) -> dict[int, RetailerLinkInvitation]:
+    """The invitation awaiting an answer for each of these dealers (at most one each)."""
+    pending = RetailerLinkInvitation.objects.filter(retailer_id__in=list(retailer_ids), state=LinkState.PENDING)
+    return {i.retailer_id: i for i in pending.select_related("provider")}
+
+
+def invitation_deciders(provider: Provider) -> QuerySet[Membership]:
+    """Who may answer a provider's dealer invitations (and is told of new ones): its owners and managers."""
+    return (
+        Membership.objects.filter(provider=provider, role__in=[Role.OWNER, Role.MANAGER], user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
     )

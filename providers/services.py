@@ -22,10 +22,12 @@ from .models import (
     Channel,
     Intermediary,
     IntermediaryAuthorization,
+    LinkState,
     Provider,
     ProviderAuditEvent,
     Retailer,
     RetailerKind,
+    RetailerLinkInvitation,
 )
 
 FIRST_BRAND_CODE = 700_000
@@ -132,7 +134,6 @@ class RetailerData:
     town_code: int | None = None
     mobile: str = ""
     alias: str = ""
-    linked_provider: Provider | None = None
 
     def as_fields(self) -> dict[str, Any]:
         city = geo.city(self.city_code)
@@ -149,7 +150,6 @@ class RetailerData:
             "town_code": town.code if town else None,
             "town": town.name if town else "",
             "mobile": self.mobile.strip(),
-            "linked_provider": self.linked_provider,
         }
 
 
@@ -229,7 +229,8 @@ def retailer_create(
 ) -> Retailer:
     """Add a dealer/agency/exclusive partner to a brand; the registry assigns its 8-digit code.
 
-    The portal and the API share this; the API passes its user's label and its own audit action name."""
+    The portal and the API share this; the API passes its user's label and its own audit action name.
+    The dealer's own account is named separately, through ``retailer_link``."""
     _check_retailer_data(data, brand_id=brand.pk)
     for attempt in range(3):
         try:
@@ -263,12 +264,116 @@ def retailer_update(*, retailer: Retailer, data: RetailerData, user: Any) -> Ret
         locked.save(update_fields=list(changed))
         provider_audit(
             provider=locked.brand.provider, user=user, action="retailer.update", target=str(locked),
-            detail={
-                "code": locked.code,
-                "changed": {k: (v.iys_code if isinstance(v, Provider) else v) for k, v in changed.items()},
-            },
+            detail={"code": locked.code, "changed": changed},
         )
         return locked
+
+
+# --- Dealer links across accounts --------------------------------------------------------------
+# A brand's manager names the dealer's own provider account; that account sees nothing of the brand until one
+# of its owners or managers accepts. Taking access away (unlinking, naming another account, deleting the
+# dealer) is immediate. Every step writes an audit row on both sides.
+
+
+def _link_audit(*, retailer: Retailer, invited: Provider, user: Any, brand_action: str, dealer_action: str,
+                actor_label: str | None = None) -> None:
+    detail = {
+        "brand_code": retailer.brand.brand_code, "brand": retailer.brand.name,
+        "brand_provider": retailer.brand.provider.iys_code, "code": retailer.code, "retailer": retailer.name,
+        "linked_provider": invited.iys_code, "linked_provider_name": invited.name,
+    }
+    provider_audit(provider=retailer.brand.provider_id, user=user, action=brand_action,
+                   target=f"{retailer} → {invited}", detail=detail, actor_label=actor_label)
+    provider_audit(provider=invited, user=user, action=dealer_action,
+                   target=f"{retailer.brand} / {retailer}", detail=detail, actor_label=actor_label)
+
+
+def _withdraw_pending(*, retailer: Retailer, user: Any, actor_label: str | None = None) -> None:
+    pending = RetailerLinkInvitation.objects.select_for_update().select_related("provider").filter(
+        retailer=retailer, state=LinkState.PENDING
+    ).first()
+    if pending is None:
+        return
+    pending.state = LinkState.WITHDRAWN
+    pending.decided_by = user
+    pending.decided_at = timezone.now()
+    pending.save(update_fields=["state", "decided_by", "decided_at"])
+    _link_audit(retailer=retailer, invited=pending.provider, user=user, brand_action="retailer.link_withdraw",
+                dealer_action="dealer_link.withdrawn", actor_label=actor_label)
+
+
+def _unlink(*, retailer: Retailer, user: Any, actor_label: str | None = None) -> None:
+    previous = retailer.linked_provider
+    if previous is None:
+        return
+    retailer.linked_provider = None
+    retailer.save(update_fields=["linked_provider"])
+    _link_audit(retailer=retailer, invited=previous, user=user, brand_action="retailer.unlink",
+                dealer_action="dealer_link.ended", actor_label=actor_label)
+
+
+def retailer_link(*, retailer: Retailer, provider: Provider | None, user: Any) -> RetailerLinkInvitation | None:
+    """Name the dealer's own provider account (None: no account). Returns the invitation when one was made.
+
+    Another provider's account is invited; the current link and any other pending invitation end at once.
+    Naming the brand's own account links it directly: it sees the brand anyway, there is no one to ask.
+    """
+    with transaction.atomic():
+        locked = Retailer.objects.select_for_update().select_related("brand__provider").get(pk=retailer.pk)
+        pending = RetailerLinkInvitation.objects.filter(retailer=locked, state=LinkState.PENDING).first()
+        if provider is not None and provider.pk == locked.linked_provider_id:
+            _withdraw_pending(retailer=locked, user=user)
+            return None
+        if provider is not None and pending is not None and pending.provider_id == provider.pk:
+            return None  # already asked; asking again changes nothing
+        _withdraw_pending(retailer=locked, user=user)
+        _unlink(retailer=locked, user=user)
+        if provider is None:
+            return None
+        if provider.pk == locked.brand.provider_id:
+            locked.linked_provider = provider
+            locked.save(update_fields=["linked_provider"])
+            return None
+        invitation = RetailerLinkInvitation.objects.create(retailer=locked, provider=provider, requested_by=user)
+        _link_audit(retailer=locked, invited=provider, user=user, brand_action="retailer.link_request",
+                    dealer_action="dealer_link.invited")
+        return invitation
+
+
+def _decide(*, invitation_id: int, provider: Provider, user: Any, accept: bool) -> RetailerLinkInvitation:
+    found = RetailerLinkInvitation.objects.filter(pk=invitation_id, provider=provider).first()
+    if found is None:
+        raise SetupError(_("Bu davet bulunamadı."))
+    with transaction.atomic():
+        # The dealer row first, as the brand's side does: the two sides never wait on each other in a circle.
+        retailer = Retailer.objects.select_for_update().select_related("brand__provider").get(pk=found.retailer_id)
+        invitation = RetailerLinkInvitation.objects.select_for_update().get(pk=found.pk)
+        if invitation.state != LinkState.PENDING:
+            raise SetupError(
+                _("Bu davet artık yanıt beklemiyor (durumu: %(state)s).") % {"state": invitation.get_state_display()}
+            )
+        invitation.state = LinkState.ACCEPTED if accept else LinkState.DECLINED
+        invitation.decided_by = user
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["state", "decided_by", "decided_at"])
+        if accept:
+            retailer.linked_provider = provider
+            retailer.save(update_fields=["linked_provider"])
+        _link_audit(
+            retailer=retailer, invited=provider, user=user,
+            brand_action="retailer.link_accepted" if accept else "retailer.link_declined",
+            dealer_action="dealer_link.accept" if accept else "dealer_link.decline",
+        )
+        return invitation
+
+
+def dealer_invitation_accept(*, invitation_id: int, provider: Provider, user: Any) -> RetailerLinkInvitation:
+    """The invited provider takes the dealer role: from now on its staff see the brand and act as the dealer."""
+    return _decide(invitation_id=invitation_id, provider=provider, user=user, accept=True)
+
+
+def dealer_invitation_decline(*, invitation_id: int, provider: Provider, user: Any) -> RetailerLinkInvitation:
+    return _decide(invitation_id=invitation_id, provider=provider, user=user, accept=False)
 
 
 def retailer_delete(
@@ -303,6 +408,9 @@ def retailer_delete(
         provider_audit(provider=locked.brand.provider_id, user=user, action=action, target=str(locked),
                detail={"brand_code": locked.brand.brand_code, "code": locked.code, "name": locked.name},
                actor_label=actor_label)
+        # The linked (or invited) account is told too: its access ends with the dealer.
+        _withdraw_pending(retailer=locked, user=user, actor_label=actor_label)
+        _unlink(retailer=locked, user=user, actor_label=actor_label)
         try:
             with transaction.atomic():
                 locked.delete()

@@ -28,6 +28,9 @@ urlpatterns = [
     path("bayiler/yeni/", setup.retailer_create, name="retailer_create"),
     path("bayiler/<int:code>/duzenle/", setup.retailer_edit, name="retailer_edit"),
     path("bayiler/<int:code>/sil/", setup.retailer_delete, name="retailer_delete"),
+    path("bayilik-davetleri/", setup.dealer_invitations, name="dealer_invitations"),
+    path("bayilik-davetleri/<int:pk>/kabul/", setup.dealer_invitation_accept, name="dealer_invitation_accept"),
+    path("bayilik-davetleri/<int:pk>/ret/", setup.dealer_invitation_decline, name="dealer_invitation_decline"),
     path("aracilar/", setup.intermediary_list, name="intermediaries"),
     path("aracilar/yetki/<int:pk>/iptal/", setup.authorization_revoke, name="authorization_revoke"),
     # Consents: their pages live with the consents app (consents/portal), mounted here by name so that

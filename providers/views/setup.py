@@ -6,6 +6,7 @@ looked up through the acting provider's own brands, so another provider's object
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,8 @@ from .. import services
 from ..context import brand_accesses, forbidden, get_brand_or_404, own_brands, provider_required
 from ..forms import AuthorizationForm, BrandForm, RetailerForm
 from ..models import IntermediaryAuthorization, Retailer
+from ..selectors import dealer_invitations_for, pending_links_by_retailer
+from ..tasks import mail_dealer_invitation
 
 
 def _own_retailer_or_404(request: HttpRequest, code: int) -> Retailer:
@@ -27,6 +30,17 @@ def _own_retailer_or_404(request: HttpRequest, code: int) -> Retailer:
     if retailer is None:
         raise Http404
     return retailer
+
+
+def _link(request: HttpRequest, retailer: Retailer, form: RetailerForm) -> None:
+    """Name the dealer's own account from the form; another provider's account is invited and told."""
+    invitation = services.retailer_link(retailer=retailer, provider=form.linked_provider(), user=request.user)
+    if invitation is not None:
+        transaction.on_commit(lambda: mail_dealer_invitation.delay(invitation.pk))
+        messages.info(request, _(
+            "%(provider)s hesabına bayilik daveti gönderildi. O hesabın sahibi ya da yöneticisi kabul edene kadar "
+            "bu markanın izinlerini görmez."
+        ) % {"provider": invitation.provider.name})
 
 
 def _form_error(form: object, err: services.SetupError) -> None:
@@ -105,10 +119,13 @@ def retailer_list(request: HttpRequest) -> HttpResponse:
     selected = request.GET.get("brand", "")
     if selected:
         retailers = retailers.filter(brand=get_brand_or_404(request, selected))
+    retailers = list(retailers)
+    pending = pending_links_by_retailer(retailer_ids=[r.pk for r in retailers])
+    rows = [(r, pending.get(r.pk)) for r in retailers]
     return render(
         request,
         "portal/retailers.html",
-        {"retailers": retailers, "brands": brands, "selected_brand": selected},
+        {"rows": rows, "brands": brands, "selected_brand": selected},
     )
 
 
@@ -123,6 +140,7 @@ def retailer_create(request: HttpRequest) -> HttpResponse:
         except services.SetupError as err:
             _form_error(form, err)
         else:
+            _link(request, retailer, form)
             messages.success(
                 request, _("%(name)s eklendi; bayi numarası %(code)s.") % {"name": retailer.name, "code": retailer.code}
             )
@@ -133,11 +151,14 @@ def retailer_create(request: HttpRequest) -> HttpResponse:
 @provider_required("can_manage_brands")
 def retailer_edit(request: HttpRequest, code: int) -> HttpResponse:
     retailer = _own_retailer_or_404(request, code)
+    pending = pending_links_by_retailer(retailer_ids=[retailer.pk]).get(retailer.pk)
+    # The account the manager named: the one invited while the invitation waits, else the linked one.
+    named = pending.provider if pending else retailer.linked_provider
     initial = {
         "name": retailer.name, "kind": retailer.kind, "alias": retailer.alias, "tax_number": retailer.tax_number,
         "contact_name": retailer.contact_name, "tckn": retailer.tckn, "city": retailer.city_code,
         "town": retailer.town_code, "mobile": retailer.mobile,
-        "linked_provider_code": retailer.linked_provider.iys_code if retailer.linked_provider else None,
+        "linked_provider_code": named.iys_code if named else None,
     }
     form = RetailerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -146,9 +167,12 @@ def retailer_edit(request: HttpRequest, code: int) -> HttpResponse:
         except services.SetupError as err:
             _form_error(form, err)
         else:
+            _link(request, retailer, form)
             messages.success(request, _("Bayi bilgileri kaydedildi."))
             return redirect("portal:retailers")
-    return render(request, "portal/retailer_form.html", {"form": form, "retailer": retailer})
+    return render(
+        request, "portal/retailer_form.html", {"form": form, "retailer": retailer, "pending_link": pending}
+    )
 
 
 @provider_required("can_manage_brands")
@@ -163,6 +187,46 @@ def retailer_delete(request: HttpRequest, code: int) -> HttpResponse:
             messages.success(request, _("%(name)s silindi.") % {"name": retailer.name})
         return redirect("portal:retailers")
     return render(request, "portal/retailer_delete.html", {"retailer": retailer})
+
+
+# --- Invitations to act as another provider's dealer -------------------------------------------
+
+
+@provider_required()
+def dealer_invitations(request: HttpRequest) -> HttpResponse:
+    """What other providers asked of this account; owners and managers answer, everyone may look."""
+    invitations = dealer_invitations_for(request.provider)[:100]
+    return render(request, "portal/dealer_invitations.html", {"invitations": invitations})
+
+
+def _answer(request: HttpRequest, pk: int, *, accept: bool) -> HttpResponse:
+    decide = services.dealer_invitation_accept if accept else services.dealer_invitation_decline
+    try:
+        invitation = decide(invitation_id=pk, provider=request.provider, user=request.user)
+    except services.SetupError as err:
+        messages.error(request, err.message)
+    else:
+        params = {"brand": invitation.retailer.brand.name, "provider": invitation.retailer.brand.provider.name}
+        if accept:
+            messages.success(request, _(
+                "Artık %(provider)s firmasının %(brand)s markasının bayisisiniz: izinlerini İzinler sayfasında "
+                "görebilirsiniz."
+            ) % params)
+        else:
+            messages.success(request, _("%(brand)s markasının bayilik daveti reddedildi.") % params)
+    return redirect("portal:dealer_invitations")
+
+
+@require_POST
+@provider_required("can_manage_brands")
+def dealer_invitation_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    return _answer(request, pk, accept=True)
+
+
+@require_POST
+@provider_required("can_manage_brands")
+def dealer_invitation_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _answer(request, pk, accept=False)
 
 
 # --- Intermediary authorisations -------------------------------------------------------------

@@ -59,7 +59,9 @@ def test_add_edit_and_remove_a_dealer(client, manager):
     })
     assert response.status_code == 302
     retailer.refresh_from_db()
-    assert retailer.name == "Kadıköy Acente" and retailer.linked_provider == linked
+    # Another provider's account is invited, not linked: it must accept first (tests/providers/test_dealer_links.py).
+    assert retailer.name == "Kadıköy Acente" and retailer.linked_provider is None
+    assert retailer.link_invitations.get().provider == linked
     response = client.post(reverse("portal:retailer_edit", args=[retailer.code]), {
         **DEALER, "name": "X", "kind": "BAYI", "linked_provider_code": 1, "tax_number": "12",
     })
@@ -69,8 +71,12 @@ def test_add_edit_and_remove_a_dealer(client, manager):
     response = client.post(reverse("portal:retailer_delete", args=[retailer.code]), follow=True)
     assert not Retailer.objects.filter(pk=retailer.pk).exists()
     assert "silindi" in response.content.decode()
-    actions = list(ProviderAuditEvent.objects.order_by("id").values_list("action", flat=True))
-    assert actions == ["retailer.create", "retailer.update", "retailer.delete"]
+    actions = list(
+        ProviderAuditEvent.objects.filter(provider=manager.provider).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == [
+        "retailer.create", "retailer.update", "retailer.link_request", "retailer.delete", "retailer.link_withdraw"
+    ]
 
 
 def test_removing_a_dealer_named_by_consents_is_refused_with_a_clear_message(client, manager):
