@@ -15,10 +15,11 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consents import people
 from consents.errors import ConsentRuleError
 from consents.models import PROVIDER_SOURCES, Consent, RecipientType, Source, Status
-from consents.recipients import try_normalize
-from consents.rules import ISTANBUL
+from consents.recipients import EMAIL, normalize_recipient, try_normalize
+from consents.rules import ISTANBUL, parse_consent_date
 from providers.context import BrandAccess
 from providers.models import Channel
 
@@ -31,6 +32,14 @@ REVIEW_CHOICES = [
     (REVIEW_FINAL, _("Kesinleşmiş beyan")),
     (REVIEW_NONE, _("Beyan dışı (itiraz süresi yok)")),
 ]
+
+_RECIPIENT_TYPES = frozenset(RecipientType.values)
+_CHANNELS = frozenset(Channel.values)
+_STATUSES = frozenset(Status.values)
+_READERS = {
+    "recipient_type": people.RECIPIENT_TYPES, "channel": people.CHANNELS, "status": people.STATUSES,
+    "source": people.SOURCES,
+}
 
 # ConsentRuleError.field (İYS's JSON names) -> form field.
 ERROR_FIELDS = {
@@ -129,7 +138,10 @@ class ConsentForm(forms.Form):
         label=_("Alıcı tipi"), required=False, choices=[("", "—"), *RecipientType.choices]
     )
     status = forms.ChoiceField(label=_("Durum"), required=False, choices=[("", "—"), *Status.choices])
-    source = forms.ChoiceField(label=_("İzin kaynağı"), required=False, choices=[("", "—"), *PROVIDER_SOURCE_CHOICES])
+    source = forms.ChoiceField(
+        label=_("İzin kaynağı"), required=False, choices=[("", "—"), *PROVIDER_SOURCE_CHOICES],
+        help_text=_("İznin nereden alındığı: İYS her izin için ister."),
+    )
     consent_date = forms.CharField(
         label=_("İzin tarihi"), required=False, widget=DateTimeLocalInput(),
         help_text=_("Alıcının izni verdiği ya da reddettiği an (Türkiye saati)."),
@@ -143,8 +155,8 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.accesses = accesses
         self.fields["brand"].choices = brand_choices(accesses)
-        # Left to the rules (so they answer with İYS's code), but the user should see what is needed.
-        for name in ("brand", "recipient", "channel", "recipient_type", "status"):
+        # Checked in clean() (all at once, with İYS's code beside plain words), but marked as needed.
+        for name in ("brand", "recipient", "channel", "recipient_type", "status", "source", "consent_date"):
             self.fields[name].rule_required = True
         if not self.is_bound:
             now = dt.datetime.now(ISTANBUL).replace(microsecond=0, tzinfo=None)
@@ -157,9 +169,63 @@ class ConsentForm(forms.Form):
                 return access
         return None
 
+    def clean(self) -> dict[str, Any]:
+        """Every field's own problem at once, in plain words; the rules between fields stay the service's.
+
+        Values are read with people's habits (consents.people): the service then sees İYS's words.
+        """
+        data = super().clean()
+        for name in ("recipient_type", "channel", "status", "source"):
+            data[name] = _READERS[name](data.get(name) or "")
+        checks = (
+            ("recipient_type", "H170", "H116", _RECIPIENT_TYPES),
+            ("channel", "H111", "H117", _CHANNELS),
+            ("status", "H110", "H115", _STATUSES),
+            ("source", "H113", "H119", PROVIDER_SOURCES),
+        )
+        for name, missing, invalid, allowed in checks:
+            value = data.get(name)
+            if not value:
+                self._person_error(ConsentRuleError(missing, field=name))
+            elif value not in allowed:
+                self._person_error(ConsentRuleError(invalid, field=name, value=value))
+        raw_recipient = people.read_text(data.get("recipient") or "")
+        try:
+            address = normalize_recipient(raw_recipient)
+        except ConsentRuleError as err:
+            self.add_rule_error(err)
+        else:
+            data["recipient"] = address.value
+            channel = data.get("channel")
+            if channel in _CHANNELS and (channel == Channel.EPOSTA) != (address.kind == EMAIL):
+                self.add_rule_error(ConsentRuleError("H464", field="recipient", value=raw_recipient))
+        raw_date = (data.get("consent_date") or "").strip()
+        if not raw_date:
+            if data.get("recipient_type") != RecipientType.TACIR:
+                self.add_rule_error(ConsentRuleError("H112", field="consentDate"))
+            data["consent_date"] = None
+        else:
+            try:
+                moment = people.read_date(raw_date)
+            except ConsentRuleError as err:
+                self.add_rule_error(err)
+            else:
+                try:
+                    # Not a shape people use: İYS's own reader tells an impossible date from a wrong shape.
+                    data["consent_date"] = parse_consent_date(moment)
+                except ConsentRuleError as err:
+                    self.add_rule_error(err)
+        return data
+
+    def _person_error(self, err: ConsentRuleError) -> None:
+        if err.field not in self.errors:
+            self.add_error(err.field, people.refusal_for_person(err))
+
     def add_rule_error(self, err: ConsentRuleError) -> None:
         field = ERROR_FIELDS.get(err.field or "")
-        self.add_error(field, f"{err.message} ({err.code})")
+        if field is not None and field in self.errors:
+            return  # one message per field: the first problem found
+        self.add_error(field, people.refusal_for_person(err))
 
 
 def consent_review_q(review: str) -> Q:

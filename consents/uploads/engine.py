@@ -18,14 +18,15 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from consents import people
 from consents.errors import ConsentRuleError
 from consents.models import Upload
-from consents.rules import ISTANBUL, Origin, check_movement
+from consents.rules import Origin, check_movement
 from consents.selectors import declaration_period_open_for, last_closed_period_for, period_info
 from providers.models import Retailer
 
 from .chunks import VALUE_MAX, Chunk, Refusal, UploadContext
-from .parsing import open_csv
+from .parsing import display_cell, open_rows
 from .pg_apply import PostgresApplier
 from .row_apply import RowApplier
 
@@ -59,12 +60,6 @@ def _cell(row: list[str], index: int) -> str | None:
     return row[index] if 0 <= index < len(row) else None
 
 
-# Turkey has kept +03:00 all year since 2016-09-07. A fixed-offset tzinfo is the same instant as
-# Europe/Istanbul there and far cheaper per row; earlier dates (summer time) keep the zone itself.
-_PERMANENT_OFFSET_FROM = dt.datetime(2016, 9, 8)
-_TR_FIXED = dt.timezone(dt.timedelta(hours=3))
-
-
 def _cells_getter(columns: tuple[int, ...]) -> Callable[[list[str]], Any]:
     """The cells of the canonical columns of a complete row; None for a column the file lacks."""
     if all(index >= 0 for index in columns):
@@ -81,20 +76,13 @@ def _cells_getter(columns: tuple[int, ...]) -> Callable[[list[str]], Any]:
     return take
 
 
-def _date_value(raw: str | None) -> Any:
-    """Hand check_movement a datetime when the text is plainly ISO (the common case; C-fast).
-
-    Anything else goes as text, so the rules' own parser decides and names the error.
-    """
-    if not raw:
-        return raw
-    try:
-        moment = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        return raw
-    if moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=_TR_FIXED if moment >= _PERMANENT_OFFSET_FROM else ISTANBUL)
+def _typed_refusal(line: int, error: ConsentRuleError, typed: dict[str, Any]) -> Refusal:
+    """A refusal quoting the cell as it was in the file (the rules saw it read and normalised)."""
+    refusal = Refusal.of(line, error)
+    raw = typed.get(refusal.field)
+    if raw is not None:
+        refusal.value = display_cell(raw)[:VALUE_MAX]
+    return refusal
 
 
 def run_upload(
@@ -110,7 +98,7 @@ def run_upload(
     """
     context = build_context(upload, now=now)
     with upload.original.open("rb") as stream:
-        parsed = open_csv(stream, size=upload.size)
+        parsed = open_rows(stream, size=upload.size)
         layout = parsed.layout
         i_recipient = layout.index("recipient")
         i_type = layout.index("recipientType")
@@ -129,6 +117,7 @@ def run_upload(
             applier.finish()
         finally:
             applier.close()
+            parsed.close()
 
 
 def _stream_rows(
@@ -141,12 +130,15 @@ def _stream_rows(
 ) -> None:
     i_recipient, i_type, i_channel, i_status, i_date, i_source, i_retailer = columns
     # The same tzinfo object as the parsed dates: aware comparisons then skip utcoffset() on every row.
-    now = context.now.astimezone(_TR_FIXED)
+    now = context.now.astimezone(people.TR_FIXED)
     open_period, deadline = context.open_period, context.period_deadline
     retailer_ids = context.retailer_ids
     provider_origin = Origin.PROVIDER
     cell = _cell
-    date_value = _date_value
+    read_date, read_text = people.read_date, people.read_text
+    rtype_word, channel_word, status_word, source_word = (
+        people.RECIPIENT_TYPES, people.CHANNELS, people.STATUSES, people.SOURCES,
+    )
 
     width = max(columns) + 1
     # One C call fetches every cell of a complete row; short rows take the careful path.
@@ -161,36 +153,44 @@ def _stream_rows(
                 cell(row, i_recipient), cell(row, i_type), cell(row, i_channel), cell(row, i_status),
                 cell(row, i_date), cell(row, i_source), cell(row, i_retailer),
             )
-        if (not recipient or not recipient.strip()) and not any(c.strip() for c in row):
+        if (not recipient or (type(recipient) is str and not recipient.strip())) and not any(
+            c.strip() if type(c) is str else c is not None for c in row
+        ):
             continue  # blank line (or only separators)
         line = parsed.line_num
         chunk.rows += 1
         try:
+            # People's spellings (Turkish casing, SMS, E-posta, 30.11.2026 14:30, a leading ')
+            # become İYS's words here; the rules then judge exactly as for the API.
             movement = check_movement(
-                recipient=recipient,
-                recipient_type=rtype,
-                channel=channel,
-                status=status,
-                source=source,
-                consent_date=date_value(date_text),
+                recipient=read_text(recipient),
+                recipient_type=rtype_word(rtype),
+                channel=channel_word(channel),
+                status=status_word(status),
+                source=source_word(source),
+                consent_date=read_date(date_text),
                 origin=provider_origin,
                 now=now,
                 open_period=open_period,
                 period_deadline=deadline,
             )
         except ConsentRuleError as error:
-            chunk.refusals.append(Refusal.of(line, error))
+            chunk.refusals.append(_typed_refusal(line, error, {
+                "recipient": recipient, "recipientType": rtype, "type": channel, "status": status,
+                "consentDate": date_text, "source": source,
+            }))
             movement = None
         if movement is not None:
             retailer_id = None
-            if code_text and code_text.strip():
+            code_value = read_text(code_text)
+            if code_value:
                 try:
-                    retailer_id = retailer_ids.get(int(code_text.strip()))
-                except ValueError:
+                    retailer_id = retailer_ids.get(int(code_value))
+                except (TypeError, ValueError):
                     retailer_id = None
                 if retailer_id is None:
                     chunk.refusals.append(
-                        Refusal(line, "retailerCode", code_text[:VALUE_MAX], "H180")
+                        Refusal(line, "retailerCode", display_cell(code_text)[:VALUE_MAX], "H180")
                     )
                     movement = None
             if movement is not None:

@@ -1,7 +1,9 @@
-"""Reading an uploaded consent CSV as a stream: encoding, separator, header aliases.
+"""Reading an uploaded consent file as a stream: CSV (encoding, separator) or Excel .xlsx; header aliases.
 
-Memory stays constant in the file size: the file is read in blocks, decoded incrementally and cut
-into lines that `csv.reader` consumes one at a time. Problems with the file as a whole (empty,
+Memory stays constant in the file size: a CSV is read in blocks, decoded incrementally and cut
+into lines that `csv.reader` consumes one at a time; an .xlsx is read with openpyxl's read-only
+mode, which parses the first sheet's XML as a stream (python-calamine was measured too: about ten
+times faster, but it loads the whole sheet, so its memory grows with the rows; see docs/uploads.md). Problems with the file as a whole (empty,
 binary, no recognisable header, too large) raise `UploadFileError` with one message in Turkish and
 English; problems with single rows are the rules' business (consents.rules).
 """
@@ -9,12 +11,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 BLOCK_SIZE = 1 << 16
 SAMPLE_SIZE = 1 << 16
@@ -80,10 +86,18 @@ EMPTY = UploadFileError(
 )
 BINARY = UploadFileError(
     "binary",
-    "Dosya bir CSV metin dosyası değil (Excel, sıkıştırılmış ya da başka bir ikili dosya). Excel'de "
-    "“Farklı Kaydet → CSV (virgülle/noktalı virgülle ayrılmış)” ile kaydedip yeniden yükleyin.",
-    "The file is not a CSV text file (Excel, compressed or another binary file). In Excel use "
-    "“Save As → CSV” and upload again.",
+    "Dosya bir CSV metin dosyası ya da Excel (.xlsx) çalışma kitabı değil (eski .xls, sıkıştırılmış ya da "
+    "başka bir ikili dosya). Excel'de “Farklı Kaydet → Excel Çalışma Kitabı (.xlsx)” ya da “CSV” ile "
+    "kaydedip yeniden yükleyin.",
+    "The file is neither a CSV text file nor an Excel (.xlsx) workbook (legacy .xls, compressed or another "
+    "binary file). In Excel use “Save As → Excel Workbook (.xlsx)” or “CSV” and upload again.",
+)
+NOT_XLSX = UploadFileError(
+    "not_xlsx",
+    "Dosya açılamadı: sıkıştırılmış bir dosya ama okunabilir bir Excel (.xlsx) çalışma kitabı değil. "
+    "Excel'de “Farklı Kaydet → Excel Çalışma Kitabı (.xlsx)” ile kaydedip yeniden yükleyin.",
+    "The file could not be opened: it is compressed but not a readable Excel (.xlsx) workbook. "
+    "In Excel use “Save As → Excel Workbook (.xlsx)” and upload again.",
 )
 
 
@@ -120,9 +134,26 @@ class Layout:
     columns: dict[str, int]
     encoding: str
     header_line: int
+    # The header cell of each canonical column as written in the file ("Alıcı Tipi"): reports use it.
+    names: dict[str, str] = field(default_factory=dict)
 
     def index(self, column: str) -> int:
         return self.columns.get(column, -1)
+
+
+def display_cell(value: object) -> str:
+    """A cell as the person saw it in their file: text as typed, a spreadsheet's date or number as shown."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M:%S" if value.time() != dt.time() else "%d.%m.%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def check_size(size: int) -> None:
@@ -201,17 +232,19 @@ def sniff_delimiter(header: str) -> str:
 
 def read_layout(header_cells: list[str], *, delimiter: str, encoding: str, header_line: int) -> Layout:
     columns: dict[str, int] = {}
+    names: dict[str, str] = {}
     for position, cell in enumerate(header_cells):
         column = _ALIAS_TO_COLUMN.get(fold_header(cell))
         if column is not None and column not in columns:
             columns[column] = position
+            names[column] = cell.strip().lstrip("\ufeff")
     if not columns:
         shown = ", ".join(c.strip() for c in header_cells[:8] if c.strip())[:200] or "—"
         raise _no_header(shown)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise _missing_columns(missing)
-    return Layout(delimiter=delimiter, columns=columns, encoding=encoding, header_line=header_line)
+    return Layout(delimiter=delimiter, columns=columns, encoding=encoding, header_line=header_line, names=names)
 
 
 @dataclass
@@ -231,6 +264,9 @@ class CsvStream:
     def bytes_read(self) -> int:
         return self.lines.bytes_read
 
+    def close(self) -> None:
+        """Nothing to release (the caller owns the stream); here for the same interface as XlsxStream."""
+
 
 def open_csv(stream: IO[bytes], *, size: int) -> CsvStream:
     """Check the file as a whole and position a csv reader after its header line."""
@@ -239,7 +275,7 @@ def open_csv(stream: IO[bytes], *, size: int) -> CsvStream:
     if not first.strip(b" \t\r\n\xef\xbb\xbf"):
         raise EMPTY
     if _looks_binary(first):
-        raise BINARY
+        raise NOT_XLSX if first.startswith(b"PK\x03\x04") else BINARY
     lines = LineReader(stream, first)
     line_iter = iter(lines)
     header_line = 0
@@ -289,10 +325,99 @@ def inspect_head(stream: IO[bytes], *, size: int) -> Layout:
 
     A header with no data row is also refused as empty.
     """
-    parsed = open_csv(stream, size=size)
+    parsed = open_rows(stream, size=size)
     for row in parsed.reader:
-        if any(cell.strip() for cell in row):
+        if any(cell.strip() if isinstance(cell, str) else cell is not None for cell in row):
             return parsed.layout
         if parsed.bytes_read > SAMPLE_SIZE * 4:
             return parsed.layout  # a long run of blank lines: let the task look further
     raise EMPTY
+
+
+def _is_xlsx(stream: IO[bytes]) -> bool:
+    """A zip holding an Excel workbook (what Excel, LibreOffice and Google Sheets save as .xlsx)."""
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    if head != b"PK\x03\x04":
+        return False
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    finally:
+        stream.seek(start)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """What the engine reads from a real cell: text as is, whole numbers as digits (phones, dealer codes)."""
+    if value is None or isinstance(value, str):
+        return "" if value is None else value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    return value  # dates and times stay what they are; the rules' readers take them as such
+
+
+class XlsxStream:
+    """The rows of an .xlsx upload's first sheet after its header: same interface as `CsvStream`.
+
+    `line_num` is the sheet's row number (what Excel shows); empty rows are skipped; other sheets
+    (a help sheet, say) are never read.
+    """
+
+    def __init__(self, stream: IO[bytes], *, size: int) -> None:
+        self.size = size
+        try:
+            self._book = load_workbook(stream, read_only=True, data_only=True)
+            sheet = self._book.worksheets[0]
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError, OSError):
+            raise NOT_XLSX from None
+        # Rows declared by the sheet's dimension (when it has one): the progress estimate.
+        self._declared_rows = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 1 else 0
+        self._rows = sheet.iter_rows(values_only=True)
+        self.line_num = 0
+        header = None
+        for values in self._rows:
+            self.line_num += 1
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                header = [display_cell(v) for v in values]
+                break
+        if header is None:
+            raise EMPTY
+        self.layout = read_layout(header, delimiter="", encoding="xlsx", header_line=self.line_num)
+        self.reader = self._data_rows()
+
+    def _data_rows(self) -> Iterator[list[Any]]:
+        cell = _xlsx_cell
+        for values in self._rows:
+            self.line_num += 1
+            row = [cell(v) for v in values]
+            if any(row):
+                yield row
+
+    @property
+    def bytes_read(self) -> int:
+        if not self._declared_rows:
+            return 0
+        return min(self.size, self.size * self.line_num // self._declared_rows)
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def open_rows(stream: IO[bytes], *, size: int) -> CsvStream | XlsxStream:
+    """Open an upload, CSV or .xlsx (told by its content, not its name), positioned after its header."""
+    check_size(size)
+    if _is_xlsx(stream):
+        return XlsxStream(stream, size=size)
+    return open_csv(stream, size=size)
+
+
+def file_kind(stream: IO[bytes]) -> str:
+    """"xlsx" or "csv": the extension the stored copy of an upload gets."""
+    return "xlsx" if _is_xlsx(stream) else "csv"

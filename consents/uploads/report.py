@@ -1,47 +1,105 @@
-"""The per-row report of an upload, as a CSV people open in Excel (UTF-8 with BOM)."""
+"""The per-row report of an upload, as a CSV people open in Excel (UTF-8 with BOM, Turkish headers).
+
+Each refused row is reported under the person's own column name (the header cell of their file)
+with the value as it stands in their file: rows refused before reaching the database already carry
+their typed cell; rows refused by the stored-state rules (H178, H194, …) carry normalised values, so
+for those the file is read once more, in step with the sorted refusals (constant memory).
+"""
 from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.files import File
 
-from consents.errors import ERRORS, error_message
+from consents.errors import ERRORS
 from consents.models import Upload, UploadRefusal
+from consents.people import refusal_text
 from consents.spreadsheets import neutralise
 
-REPORT_HEADER = ["line", "field", "value", "code", "message_tr", "message_en"]
+from .parsing import UploadFileError, display_cell, open_rows
+
+REPORT_HEADER = ["Satır", "Sütun", "Yazılan değer", "Kod", "Açıklama", "Açıklama (English)"]
+# Codes decided by the database (pg_apply / the single-consent service) on normalised values.
+_STORED_STATE_CODES = frozenset({"H174", "H175", "H178", "H194", "H408", "H462", "H463"})
 
 
-def refusal_messages(code: str, params: dict[str, Any] | None) -> tuple[str, str]:
+def refusal_messages(code: str, params: dict[str, Any] | None, value: Any = None) -> tuple[str, str]:
+    """Turkish and English words for a refused row, quoting the typed value where that helps."""
     params = params or {}
     if code not in ERRORS:
         return code, code
-    tr = error_message(code, "tr", **params)
-    en = error_message(code, "en", **params)
+    tr = refusal_text(code, value, "tr", **params)
+    en = refusal_text(code, value, "en", **params)
     if "first_line" in params:
         tr += f" (ilk geçtiği satır: {params['first_line']})"
         en += f" (first seen on line {params['first_line']})"
     return tr, en
 
 
-def report_rows(refusals: Iterable[UploadRefusal]) -> Iterable[list[str]]:
-    for refusal in refusals:
-        tr, en = refusal_messages(refusal.code, refusal.params)
+class FileView:
+    """The upload's own header names and, on demand, its cells as typed, for the report and the preview."""
+
+    def __init__(self, upload: Upload) -> None:
+        self.upload = upload
+        try:
+            with upload.original.open("rb") as stream:
+                parsed = open_rows(stream, size=upload.size)
+                self.names = dict(parsed.layout.names)
+                parsed.close()
+        except (UploadFileError, OSError, ValueError):
+            self.names = {}
+
+    def column(self, field: str) -> str:
+        return self.names.get(field, field)
+
+    def typed(self, refusals: Iterable[UploadRefusal]) -> Iterator[UploadRefusal]:
+        """The refusals (sorted by line) with `value` replaced by the file's cell where the database saw
+        a normalised one. Reads the file only as far as the last such refusal."""
+        stream = parsed = rows = None
+        line, row = 0, None
+        try:
+            for refusal in refusals:
+                if refusal.code in _STORED_STATE_CODES:
+                    if parsed is None:
+                        stream = self.upload.original.open("rb")
+                        parsed = open_rows(stream, size=self.upload.size)
+                        rows = iter(parsed.reader)
+                    while line < refusal.line:
+                        row = next(rows, None)
+                        if row is None:
+                            line = 1 << 62  # the file ended (it changed?): keep the stored values
+                            break
+                        line = parsed.line_num
+                    index = parsed.layout.index(refusal.field)
+                    if line == refusal.line and row is not None and 0 <= index < len(row):
+                        refusal.value = display_cell(row[index])[:300]
+                yield refusal
+        finally:
+            if parsed is not None:
+                parsed.close()
+            if stream is not None:
+                stream.close()
+
+
+def report_rows(refusals: Iterable[UploadRefusal], view: FileView) -> Iterable[list[str]]:
+    for refusal in view.typed(refusals):
+        tr, en = refusal_messages(refusal.code, refusal.params, refusal.value)
         # Every cell, not only the value: a header name or a message can carry text from the file too.
-        cells = [str(refusal.line), refusal.field, refusal.value, refusal.code, tr, en]
+        cells = [str(refusal.line), view.column(refusal.field), refusal.value, refusal.code, tr, en]
         yield [neutralise(cell) for cell in cells]
 
 
 def write_report(upload: Upload) -> None:
     """Stream the refusals into the upload's report file (constant memory; sorted by line)."""
     refusals = UploadRefusal.objects.filter(upload=upload).order_by("line", "id").iterator(chunk_size=5000)
+    view = FileView(upload)
     with tempfile.TemporaryFile("w+b") as raw:
         with open(raw.fileno(), "w", encoding="utf-8-sig", newline="", closefd=False) as text:
             writer = csv.writer(text)
             writer.writerow(REPORT_HEADER)
-            writer.writerows(report_rows(refusals))
+            writer.writerows(report_rows(refusals, view))
         raw.seek(0)
         upload.report.save(f"rapor-{upload.pk}.csv", File(raw), save=False)

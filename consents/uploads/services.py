@@ -14,7 +14,7 @@ from consents.models import Upload, UploadRefusal, UploadState
 from providers.models import Brand, Provider
 
 from . import engine
-from .parsing import UploadFileError, inspect_head
+from .parsing import UploadFileError, file_kind, inspect_head
 from .report import write_report
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,13 @@ def upload_create(
     file.seek(0)
     inspect_head(file, size=file.size)
     file.seek(0)
+    kind = file_kind(file)
     with transaction.atomic():
         upload = Upload(
-            provider=provider, brand=brand, uploaded_by=user, original_name=(file.name or "upload.csv")[:255],
-            size=file.size, dry_run=dry_run,
+            provider=provider, brand=brand, uploaded_by=user,
+            original_name=(file.name or f"upload.{kind}")[:255], size=file.size, dry_run=dry_run,
         )
-        upload.original.save(f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.csv", file, save=False)
+        upload.original.save(f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.{kind}", file, save=False)
         upload.save()
     return upload
 

@@ -16,7 +16,7 @@ from providers.context import own_brands, provider_required
 
 from .forms import UploadForm
 from .parsing import UploadFileError, too_large
-from .report import refusal_messages
+from .report import FileView, refusal_messages
 from .services import refusal_preview, upload_create
 from .tasks import process_upload
 
@@ -108,7 +108,11 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (code, count, refusal_messages(code, None)[0])
         for code, count in sorted((upload.refusals_by_code or {}).items(), key=lambda kv: (-kv[1], kv[0]))
     ]
-    preview = [(r, refusal_messages(r.code, r.params)[0]) for r in refusal_preview(upload)]
+    view = FileView(upload)
+    preview = [
+        (r, view.column(r.field), refusal_messages(r.code, r.params, r.value)[0])
+        for r in view.typed(refusal_preview(upload))
+    ]
     return render(
         request,
         "portal/uploads/detail.html",

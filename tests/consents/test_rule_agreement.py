@@ -1,7 +1,7 @@
 """One source of truth: the single-consent service and the bulk upload decide every case alike.
 
-Each case is fed twice with the same raw values and the same stored state: to `consent_record` (the
-form's and the API's path) on one brand, and as a CSV row through the upload engine (PostgreSQL
+Each case is fed twice with the same raw values and the same stored state: to `consent_record` after
+people's readers (consents.people: the form's path; the API's is the same service without them) on one brand, and as a CSV row through the upload engine (PostgreSQL
 set-based path) on a twin brand of the same provider. Outcomes (create / change / unchanged / the
 refusal code) and the resulting rows must be identical — with the declaration period open and closed.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.utils import timezone
 
+from consents import people
 from consents.actors import Actor
 from consents.errors import ConsentRuleError
 from consents.models import Consent, ConsentEvent, UploadRefusal, Via
@@ -88,7 +89,16 @@ CASES = [
     Case("unknown channel", r(channel="FAKS")),
     Case("missing recipient type", r(rtype="")),
     Case("unknown recipient type", r(rtype="KURUM")),
-    Case("date in another shape", r(date="31.12.2024 10:00")),
+    Case("date in a shape nobody reads", r(date="31-12-2024 10:00")),
+    Case("Turkish date and time", r(date="tr2h")),
+    Case("Turkish date, no time, old", r(date="31.12.2024")),
+    Case("Turkish spellings", r(rtype="BİREYSEL", channel="SMS", status="Onay", source="Web sitesi")),
+    Case("Turkish spellings, a change", r(rtype="Tacir", channel="Sesli arama", status="ret", source="Çağrı merkezi",
+                                          date="tr1h"), [r(rtype="TACIR", channel="ARAMA", date="20h")]),
+    Case("e-mail words", r("{email}", channel="E-posta", source="e-posta")),
+    Case("the export's quote before a phone", r("'{e164}")),
+    Case("impossible Turkish date", r(date="30.02.2026 10:00")),
+    Case("unknown word in Turkish casing", r(rtype="KURUMSAL")),
     Case("impossible date", r(date="2024-02-30 10:00:00")),
     Case("missing date", r(date=None)),
     Case("missing source", r(source=None)),
@@ -110,7 +120,7 @@ def _value(template: str | None, index: int, retailer_code: int) -> str | None:
         return None
     n = f"{index:07d}"
     return template.format(
-        phone=f"0532{n}", email=f"kisi{index}@example.com", Email=f"Kisi{index}@Example.com",
+        phone=f"0532{n}", e164=f"+90532{n}", email=f"kisi{index}@example.com", Email=f"Kisi{index}@Example.com",
         retailer=retailer_code, n=f"{n[:3]} {n[3:5]} {n[5:]}", n3=n[:3], n2=n[3:5], n2b=n[5:],
     )
 
@@ -118,6 +128,8 @@ def _value(template: str | None, index: int, retailer_code: int) -> str | None:
 def _date(spec: str | None) -> str | None:
     if spec is None:
         return None
+    if spec.startswith("tr") and spec.endswith("h"):  # dd.mm.yyyy hh:mm, as Turkish Excel writes it
+        return (BASE["now"] - dt.timedelta(hours=int(spec[2:-1]))).strftime("%d.%m.%Y %H:%M")
     if spec.endswith("h") and spec[:-1].lstrip("-").isdigit():
         return ago(int(spec[:-1]))
     if spec.endswith("d") and spec[:-1].isdigit():
@@ -137,8 +149,23 @@ def _materialise(row: dict, index: int, retailer_code: int) -> dict[str, str | N
     }
 
 
+def _read(values: dict) -> dict:
+    """What the form hands the service: the same people's readers the upload uses."""
+    return {
+        **values,
+        "recipient": people.read_text(values["recipient"]),
+        "recipient_type": people.RECIPIENT_TYPES(values["recipient_type"]),
+        "channel": people.CHANNELS(values["channel"]),
+        "status": people.STATUSES(values["status"]),
+        "source": people.SOURCES(values["source"]),
+        "retailer_code": people.read_text(values["retailer_code"]),
+    }
+
+
 def _service(brand, actor, values: dict) -> str:
     try:
+        values = _read(values)
+        values["consent_date"] = people.read_date(values["consent_date"])
         result = factories_record(brand, actor, values)
     except ConsentRuleError as error:
         return error.code
@@ -154,6 +181,7 @@ def factories_record(brand, actor, values: dict):
 def _state(brand, values: dict) -> tuple | None:
     from consents.recipients import try_normalize
 
+    values = _read(values)
     recipient = try_normalize(values["recipient"])
     rtype = (values["recipient_type"] or "").strip().upper()
     channel = (values["channel"] or "").strip().upper()
@@ -219,10 +247,11 @@ def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
             continue
         from consents.recipients import try_normalize
 
+        read = _read(values)
         event = (
             ConsentEvent.objects.filter(
-                brand=bulk, recipient=try_normalize(values["recipient"]), via=Via.UPLOAD,
-                recipient_type=values["recipient_type"].strip().upper(), channel=values["channel"].strip().upper(),
+                brand=bulk, recipient=try_normalize(read["recipient"]), via=Via.UPLOAD,
+                recipient_type=read["recipient_type"].strip().upper(), channel=read["channel"].strip().upper(),
             ).order_by("-id").first()
         )
         actual.append("unchanged" if event is None else {"CREATE": "create", "CHANGE": "change"}[event.action])
@@ -231,6 +260,13 @@ def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
     assert [t for t in table if t[1] != t[2]] == []
     # The table covers every kind of outcome, so agreement is not agreement on nothing.
     assert {"create", "change", "unchanged", "H175", "H178", "H408", "H462", "H463"} <= set(expected)
+    by_name = {case.name: outcome for case, outcome in zip(CASES, expected)}
+    # People's habits are read alike on both paths, not refused alike.
+    assert [by_name[n] for n in ("Turkish date and time", "Turkish spellings", "Turkish spellings, a change",
+                                 "e-mail words", "the export's quote before a phone")] == [
+        "create", "create", "change", "create", "create"]
+    assert (by_name["impossible Turkish date"], by_name["unknown word in Turkish casing"]) == ("H157", "H116")
+    assert by_name["Turkish date, no time, old"] == ("H467" if not period_open else "create")
     assert ("H467" in expected) is not period_open
     assert ("ILT001" in expected) is not period_open
 

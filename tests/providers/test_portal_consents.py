@@ -42,14 +42,15 @@ def _post(client, brand, **fields):
     [
         ({"recipient": "merhaba"}, "recipient", "H122", "telefon numarası"),
         ({"recipient": "ayse@example.com"}, "recipient", "H464", "EPOSTA için e-posta"),
-        ({"recipient": ""}, "recipient", "H114", "Alıcı (recipient) bulunamadı"),
-        ({"status": ""}, "status", "H110", "Durum (status) bulunamadı"),
-        ({"channel": ""}, "channel", "H111", "İzin tipi (type) bulunamadı"),
+        ({"recipient": ""}, "recipient", "H114", "Alıcıyı yazın"),
+        ({"status": ""}, "status", "H110", "Durumu yazın ya da seçin"),
+        ({"channel": ""}, "channel", "H111", "Kanalı yazın ya da seçin"),
         ({"recipient_type": ""}, "recipient_type", "H170", "Alıcı tipi"),
-        ({"source": ""}, "source", "H113", "İzin kaynağı (source) bulunamadı"),
-        ({"consent_date": ""}, "consent_date", "H112", "İzin tarihi (consentDate) bulunamadı"),
-        ({"consent_date": "dün"}, "consent_date", "H158", "yyyy-mm-dd"),
-        ({"consent_date": "2021-02-30 10:00:00"}, "consent_date", "H157", "Geçerli bir tarih"),
+        ({"source": ""}, "source", "H113", "İzin kaynağını seçin"),
+        ({"consent_date": ""}, "consent_date", "H112", "İzin tarihini yazın"),
+        ({"consent_date": "dün"}, "consent_date", "H158", "“dün” bir tarih olarak okunamadı"),
+        ({"consent_date": "2021-02-30 10:00:00"}, "consent_date", "H157", "geçerli bir tarih değil"),
+        ({"consent_date": "30.02.2026 10:00"}, "consent_date", "H157", "takvimde böyle bir gün yok"),
         ({"consent_date": _now_text(dt.timedelta(days=2))}, "consent_date", "H162", "ileri bir tarih"),
         ({"consent_date": "2014-01-01 10:00:00"}, "consent_date", "H156", "1 Mayıs 2015"),
         ({"source": "HS_KARAR"}, "status", "H408", "RET olmalıdır"),
@@ -66,6 +67,36 @@ def test_each_rule_refusal_is_a_plain_error_on_its_field(client, signed_in, fiel
     assert code in errors[field][0] and words in errors[field][0]
     assert words in response.content.decode()
     assert not Consent.objects.exists()
+
+
+def test_every_field_problem_is_shown_at_once_with_the_iys_code_beside_plain_words(client, signed_in):
+    response = _post(client, signed_in.brand, recipient="merhaba", status="", source="", consent_date="dün")
+    errors = response.context["form"].errors
+    assert set(errors) == {"recipient", "status", "source", "consent_date"}
+    assert errors["source"] == [
+        "İzin kaynağını seçin: İYS her bireysel izin için iznin nereden alındığını ister. (İYS: H113)"
+    ]
+    assert errors["consent_date"][0].startswith("“dün” bir tarih olarak okunamadı. Örnekler: 30.11.2026 14:30")
+    assert not Consent.objects.exists()
+
+
+def test_source_is_marked_as_needed_not_optional(client, signed_in):
+    html = client.get(reverse("portal:consent_create")).content.decode()
+    source_label = html[html.index('for="id_source"'):]
+    source_label = source_label[: source_label.index("</label>")]
+    assert "isteğe bağlı" not in source_label
+    assert "İYS her izin için ister" in html
+
+
+@pytest.mark.parametrize("typed", ["30.11.2026 14:30", "30/11/2026 14:30:00", "30.11.2026"])
+def test_the_form_takes_turkish_dates(client, signed_in, typed, settings):
+    moment = timezone.localtime() - dt.timedelta(hours=1)
+    shown = moment.strftime(typed.replace("30", "%d", 1).replace("11", "%m", 1).replace("2026", "%Y")
+                            .replace("14:30:00", "%H:%M:%S").replace("14:30", "%H:%M"))
+    response = _post(client, signed_in.brand, consent_date=shown)
+    assert response.status_code == 302, response.context["form"].errors
+    stored = timezone.localtime(Consent.objects.get().consent_date)
+    assert stored.date() == moment.date()
 
 
 def test_unchanged_status_is_refused_with_the_current_status(client, signed_in):

@@ -25,7 +25,12 @@ def report_rows(upload: Upload) -> list[dict[str, str]]:
         text = upload.report.read().decode("utf-8-sig")
     finally:
         upload.report.close()
-    return list(csv.DictReader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    # The report's columns are Turkish; the tests read them by their meaning.
+    assert header == ["Satır", "Sütun", "Yazılan değer", "Kod", "Açıklama", "Açıklama (English)"]
+    keys = ["line", "field", "value", "code", "message_tr", "message_en"]
+    return [dict(zip(keys, row)) for row in reader]
 
 
 def run(brand, user, text: str, **kwargs) -> Upload:
@@ -251,7 +256,7 @@ def test_report_lists_every_refused_row_with_both_languages_and_neutralised_valu
         f"05321234567,BIREYSEL,MESAJ,ONAY,{d},IYS_WEB",
         f"ali@example.com,BIREYSEL,MESAJ,ONAY,{d},HS_WEB",
         f"05321234567,KURUM,MESAJ,ONAY,{d},HS_WEB",
-        "05321234567,BIREYSEL,MESAJ,ONAY,01.02.2024,HS_WEB",
+        "05321234567,BIREYSEL,MESAJ,ONAY,2024/02/01,HS_WEB",
     ))
     rows = report_rows(upload)
     assert [(r["line"], r["field"], r["code"]) for r in rows] == [
@@ -278,5 +283,6 @@ def test_a_whole_file_problem_fails_the_upload_and_stores_nothing(brand, owner):
     upload = make_upload(brand=brand, user=owner, content=b"PK\x03\x04" + b"\x00" * 100, name="izinler.xlsx")
     result = upload_process(upload_id=upload.pk)
     assert result.state == UploadState.FAILED
-    assert "CSV metin dosyası değil" in result.error_message and "not a CSV" in result.error_message_en
+    assert "Excel (.xlsx) çalışma kitabı değil" in result.error_message
+    assert "not a readable Excel (.xlsx) workbook" in result.error_message_en
     assert Consent.objects.count() == 0 and UploadRefusal.objects.count() == 0

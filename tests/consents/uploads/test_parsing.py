@@ -109,18 +109,24 @@ def test_header_without_rows_counts_as_empty() -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 200,  # an .xlsx
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200,  # an old .xls
         b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
         "recipient,status\n".encode("utf-16"),
         bytes(range(256)) * 4,
     ],
-    ids=["xlsx", "xls", "pdf", "utf16", "random-bytes"],
+    ids=["xls", "pdf", "utf16", "random-bytes"],
 )
 def test_binary_file_is_refused(data: bytes) -> None:
     error = refusal(data)
     assert error.code == "binary"
-    assert "CSV metin dosyası değil" in error.message_tr and "not a CSV text file" in error.message_en
+    assert "CSV metin dosyası ya da Excel (.xlsx) çalışma kitabı değil" in error.message_tr
+    assert "neither a CSV text file nor an Excel (.xlsx) workbook" in error.message_en
+
+
+def test_a_zip_that_is_no_workbook_is_refused_as_a_broken_xlsx() -> None:
+    error = refusal(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 200)
+    assert error.code == "not_xlsx"
+    assert "Excel (.xlsx) çalışma kitabı değil" in error.message_tr
 
 
 def test_no_recognisable_header_is_refused_naming_what_was_found() -> None:

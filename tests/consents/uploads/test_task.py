@@ -96,5 +96,5 @@ def test_a_binary_file_that_slipped_past_the_form_fails_in_the_worker_with_its_m
     process_upload.delay(upload.pk)
     failed = wait_finished(upload.pk)
     assert failed.state == UploadState.FAILED
-    assert "CSV metin dosyası değil" in failed.error_message
+    assert "Excel (.xlsx) çalışma kitabı değil" in failed.error_message
     assert not Consent.objects.exists()

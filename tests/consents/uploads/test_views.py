@@ -106,7 +106,7 @@ def test_only_operators_and_above_may_upload(client, role, allowed, django_captu
 BAD_FILES = {
     "empty": (b"", "Dosya boş"),
     "only a header": (b"recipient,recipientType,type,status,consentDate,source\n", "Dosya boş"),
-    "binary": (b"PK\x03\x04" + b"\x00" * 300, "CSV metin dosyası değil"),
+    "binary": (b"PK\x03\x04" + b"\x00" * 300, "Excel (.xlsx) çalışma kitabı değil"),
     "no header": (b"05321234567,BIREYSEL,MESAJ,ONAY,2024-01-01 10:00:00,HS_WEB\n", "Başlık satırı tanınmadı"),
     "missing columns": (b"recipient;status\n05321234567;ONAY\n", "zorunlu sütunlar eksik"),
 }
