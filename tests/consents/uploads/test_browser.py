@@ -56,11 +56,11 @@ def test_upload_with_one_bad_row_progress_report_and_dashboard(browser, celery_w
         assert response.status == 200
         assert "attachment" in response.headers["Content-Disposition"]
         report = list(csv.DictReader(io.StringIO(response.read().decode("utf-8-sig"))))
-    assert [(r["line"], r["field"], r["value"], r["code"]) for r in report] == [
+    assert [(r["Satır"], r["Sütun"], r["Yazılan değer"], r["Kod"]) for r in report] == [
         ("12", "recipient", "0532 12", "H122")
     ]
-    assert report[0]["message_tr"].startswith("Alıcı (recipient)")
-    assert report[0]["message_en"].startswith("Recipient must be")
+    assert report[0]["Açıklama"].startswith("Alıcı (recipient)")
+    assert report[0]["Açıklama (English)"].startswith("Recipient must be")
     assert Consent.objects.filter(brand=brand).count() == 30
     assert Upload.objects.get().uploaded_by == membership.user
 
