@@ -7,6 +7,7 @@ urlpatterns = [
     path("izinler/", views.consent_list, name="consents"),
     path("izinler/yeni/", views.consent_create, name="consent_create"),
     path("izinler/disa-aktar/", views.consent_export, name="consent_export"),
+    path("izinler/disa-aktar.xlsx", views.consent_export_xlsx, name="consent_export_xlsx"),
     path("izinler/<int:pk>/", views.consent_detail, name="consent_detail"),
     path("degisiklikler/", views.change_feed, name="changes"),
 ]

@@ -6,10 +6,11 @@ as dealer); a consent of any other brand is a 404.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from consents.selectors import consent_history
 from consents.services import consent_record
 from providers.context import actor_for, brand_accesses, provider_required, visible_brand_ids
 
-from .export import csv_lines, export_rows
+from .export import XLSX_CONTENT_TYPE, csv_lines, export_rows, write_xlsx
 from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
 
 PAGE_SIZE = 50
@@ -54,6 +55,22 @@ def consent_export(request: HttpRequest) -> StreamingHttpResponse:
     stamp = timezone.localtime(timezone.now(), ISTANBUL).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(csv_lines(export_rows(consents)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="izinler-{request.provider.iys_code}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@provider_required()
+def consent_export_xlsx(request: HttpRequest) -> FileResponse:
+    _form, consents = _filtered(request)
+    stamp = timezone.localtime(timezone.now(), ISTANBUL).strftime("%Y%m%d-%H%M")
+    # A workbook is a zip: it is written whole to a temporary file (rows streamed), then sent.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    write_xlsx(export_rows(consents), target)
+    target.seek(0)
+    response = FileResponse(
+        target, as_attachment=True, filename=f"izinler-{request.provider.iys_code}-{stamp}.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
+    )
     response["Cache-Control"] = "no-store"
     return response
 

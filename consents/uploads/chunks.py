@@ -41,6 +41,8 @@ class Chunk:
     rows: int
     valid: list[tuple[int, Movement, int | None]] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
+    # Lines that restate a stored consent as it is (see engine._settle_moot): counted as unchanged.
+    moot: list[int] = field(default_factory=list)
 
 
 @dataclass

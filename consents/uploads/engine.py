@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from consents import people
 from consents.errors import ConsentRuleError
-from consents.models import Upload
+from consents.models import Consent, Upload
+from consents.recipients import normalize_recipient
 from consents.rules import Origin, check_movement
 from consents.selectors import declaration_period_open_for, last_closed_period_for, period_info
 from providers.models import Retailer
@@ -31,6 +32,10 @@ from .pg_apply import PostgresApplier
 from .row_apply import RowApplier
 
 logger = logging.getLogger(__name__)
+
+# Refusals that a row restating its stored consent makes moot (see _settle_moot).
+MOOT_CODES = frozenset({"H467", "ILT001", "ILT002"})
+MOOT_BATCH = 5000  # recipients per lookup (SQLite's bound-parameter limit)
 
 # Rows per chunk (one short transaction per chunk and connection); the environment may lower it.
 CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "50000"))
@@ -145,6 +150,7 @@ def _stream_rows(
     take = _cells_getter(columns)
     chunk = Chunk(0, 0, 0)
     valid_append = chunk.valid.append
+    maybe_moot: list[tuple[Refusal, tuple[Any, Any, Any], Any]] = []
     for row in parsed.reader:
         if len(row) >= width:
             recipient, rtype, channel, status, date_text, source, code_text = take(row)
@@ -175,10 +181,14 @@ def _stream_rows(
                 period_deadline=deadline,
             )
         except ConsentRuleError as error:
-            chunk.refusals.append(_typed_refusal(line, error, {
+            refusal = _typed_refusal(line, error, {
                 "recipient": recipient, "recipientType": rtype, "type": channel, "status": status,
                 "consentDate": date_text, "source": source,
-            }))
+            })
+            if error.code in MOOT_CODES:
+                maybe_moot.append((refusal, (recipient, rtype_word(rtype), channel_word(channel)), status_word(status)))
+            else:
+                chunk.refusals.append(refusal)
             movement = None
         if movement is not None:
             retailer_id = None
@@ -198,9 +208,48 @@ def _stream_rows(
         if chunk.rows >= chunk_rows:
             chunk.last_line = line
             chunk.bytes_read = parsed.bytes_read
+            _settle_moot(chunk, maybe_moot, context)
             applier.submit(chunk)
             chunk = Chunk(0, 0, 0)
             valid_append = chunk.valid.append
+            maybe_moot = []
     chunk.last_line = parsed.line_num
     chunk.bytes_read = parsed.bytes_read
+    _settle_moot(chunk, maybe_moot, context)
     applier.submit(chunk)
+
+
+def _settle_moot(
+    chunk: Chunk, candidates: list[tuple[Refusal, tuple[Any, Any, Any], Any]], context: UploadContext
+) -> None:
+    """Rows refused only for their date window or source whose consent is stored with the same status.
+
+    Such a row changes nothing, whatever its date: it is what a file exported from the portal (or
+    İYS) holds for every old or citizen-made consent. People re-uploading their own export get
+    "unchanged" rather than thousands of H467/ILT002 refusals; any row that would change something
+    is still refused exactly as the API refuses it.
+    """
+    if not candidates:
+        return
+    keys: dict[tuple[str, str, str], list[tuple[Refusal, Any]]] = {}
+    for refusal, (recipient, rtype, channel), status in candidates:
+        try:
+            address = normalize_recipient(people.read_text(recipient)).value
+        except ConsentRuleError:
+            chunk.refusals.append(refusal)
+            continue
+        keys.setdefault((address, rtype, channel), []).append((refusal, status))
+    stored: dict[tuple[str, str, str], str] = {}
+    recipients = sorted({key[0] for key in keys})
+    for start in range(0, len(recipients), MOOT_BATCH):
+        rows = Consent.objects.filter(
+            brand_id=context.upload.brand_id, recipient__in=recipients[start:start + MOOT_BATCH]
+        ).values_list("recipient", "recipient_type", "channel", "status")
+        stored.update(((r, t, c), s) for r, t, c, s in rows)
+    for key, items in keys.items():
+        for refusal, status in items:
+            if stored.get(key) == status:
+                chunk.moot.append(refusal.line)
+            else:
+                chunk.refusals.append(refusal)
+    chunk.refusals.sort(key=lambda r: r.line)

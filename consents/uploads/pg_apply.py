@@ -275,6 +275,7 @@ class PostgresApplier:
         for number, shard in enumerate(self.shards):
             shard.submit(Chunk(
                 chunk.last_line, chunk.bytes_read, 0, parts[number], chunk.refusals if number == 0 else [],
+                chunk.moot if number == 0 else [],
             ))
         refresh_totals(self.upload)
 
@@ -402,7 +403,9 @@ class ShardApplier:
                             self.upload.pk, refusal.line, refusal.field, refusal.value, refusal.code,
                             None if refusal.params is None else json.dumps(refusal.params, default=str),
                         ))
-            counters.rows += fresh_rows + sum(1 for r in chunk.refusals if r.line > resume)
+            moot = sum(1 for line in chunk.moot if line > resume)
+            counters.unchanged += moot
+            counters.rows += fresh_rows + moot + sum(1 for r in chunk.refusals if r.line > resume)
             save_shard(self.upload, self.number, counters, chunk)
 
     def _params(self) -> dict[str, Any]:

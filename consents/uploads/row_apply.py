@@ -40,7 +40,8 @@ class RowApplier:
     def submit(self, chunk: Chunk) -> None:
         resume = self.resume_line
         refusals = [r for r in chunk.refusals if r.line > resume]
-        rows = len(refusals)
+        moot = sum(1 for line in chunk.moot if line > resume)
+        rows = len(refusals) + moot
         fresh = []
         for line, movement, retailer_id in chunk.valid:
             first = self.seen.setdefault(movement.key, line)
@@ -52,6 +53,7 @@ class RowApplier:
             else:
                 fresh.append((line, movement, retailer_id))
         counters = self.counters
+        counters.unchanged += moot
         with transaction.atomic():
             with transaction.atomic():
                 for line, m, retailer_id in fresh:
