@@ -159,7 +159,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     "api-sweep": {"task": "consents.api.sweep", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
     # Uploads whose task was lost with its worker are queued again (they resume after the last chunk).
     "upload-sweep": {"task": "consents.sweep_stalled_uploads", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
+    # API users' 24-hour success rates; operators are e-mailed when one falls under İYS's 70 % (consents.api).
+    "integrator-health": {
+        "task": "consents.api.check_integrator_health",
+        "schedule": env.float("API_HEALTH_EVERY_S", default=15 * 60),
+        "options": {"expires": env.float("API_HEALTH_EVERY_S", default=15 * 60)},
+    },
 }
+# İYS judges a caller's success rate only from this many requests in 24 hours on.
+API_HEALTH_MIN_REQUESTS = env.int("API_HEALTH_MIN_REQUESTS", default=20_000)
+# Who is e-mailed about integrator alerts; empty = every active staff user with an address.
+OPERATOR_EMAILS = env.list("OPERATOR_EMAILS", default=[])
 # An upload still QUEUED/RUNNING this long after it was made is re-queued by the sweep (harmless if it runs).
 UPLOAD_SWEEP_AFTER_S = env.float("UPLOAD_SWEEP_AFTER_S", default=5 * 60)
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).

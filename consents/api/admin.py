@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -14,10 +14,12 @@ from consents.models import (
     ApiIdempotencyRecord,
     ApiToken,
     ApiUser,
+    IntegratorAlert,
     PushDelivery,
     PushRegistration,
 )
 
+from . import health
 from .users import api_user_deactivate
 
 
@@ -29,6 +31,28 @@ class _ReadOnly:
         return False
 
 
+class HealthFilter(admin.SimpleListFilter):
+    """The last health check's verdict (beat task consents.api.check_integrator_health)."""
+
+    title = _("son 24 saat başarı oranı")
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("failing", _("%70'in altında")), ("ok", _("%70 ve üstü")), ("quiet", _("İYS eşiğinden az istek"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        judged = queryset.filter(health_requests__gte=health.min_requests()).alias(
+            failures10=F("health_failures") * 10, requests3=F("health_requests") * 3
+        )
+        if self.value() == "failing":  # failures / requests > 30 %
+            return judged.filter(failures10__gt=F("requests3"))
+        if self.value() == "ok":
+            return judged.filter(failures10__lte=F("requests3"))
+        if self.value() == "quiet":
+            return queryset.filter(health_requests__lt=health.min_requests())
+        return queryset
+
+
 @admin.register(ApiUser)
 class ApiUserAdmin(admin.ModelAdmin):
     list_display = (
@@ -38,13 +62,24 @@ class ApiUserAdmin(admin.ModelAdmin):
         "retailer",
         "intermediary",
         "is_active",
+        "success_rate_24h",
         "last_login_at",
         "created_at",
     )
-    list_filter = ("kind", "is_active")
+    list_filter = ("kind", "is_active", HealthFilter)
     search_fields = ("username", "label", "provider__name", "=provider__iys_code", "intermediary__name")
     raw_id_fields = ("provider", "retailer", "intermediary", "created_by")
-    readonly_fields = ("password", "created_at", "last_login_at", "created_by")
+    # The allow-list is the provider owner's (portal page), whose change also refreshes cached tokens.
+    readonly_fields = (
+        "password", "created_at", "last_login_at", "created_by", "allowed_networks",
+        "health_requests", "health_failures", "health_checked_at",
+    )
+
+    @admin.display(description=_("24 saat başarı"), ordering="health_failures")
+    def success_rate_24h(self, obj: ApiUser) -> str:
+        if obj.success_rate is None:
+            return "—"
+        return f"%{100 * obj.success_rate:.1f} ({obj.health_requests})"
     actions = ["deactivate"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -55,6 +90,14 @@ class ApiUserAdmin(admin.ModelAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = sum(api_user_deactivate(api_user=u, by=request.user) for u in queryset)
         self.message_user(request, _("%(n)d API kullanıcısı kapatıldı.") % {"n": count}, messages.SUCCESS)
+
+
+@admin.register(IntegratorAlert)
+class IntegratorAlertAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ("api_user", "opened_at", "requests", "failures", "notified_at", "resolved_at")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter),)
+    search_fields = ("api_user__username", "api_user__provider__name")
+    raw_id_fields = ("api_user",)
 
 
 @admin.register(ApiToken)

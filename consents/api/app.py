@@ -37,6 +37,10 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
   "yeniden kullanım" sayılır ve kullanıcının bütün jetonları sonlanır. Erişim jetonunu süresi dolmadan (ör. son
   10 dakikada) yenileyin; 401 (H351) alan bir işçi jeton sahibinden yenisini istesin, kendisi yenilemesin.
   Ayrı işçi grupları için ayrı API kullanıcıları da tanımlanabilir.
+* İzinli IP adresleri: hizmet sağlayıcının sahibi portalda bir API kullanıcısına IP adresleri ve ağları (CIDR)
+  tanımlarsa o kullanıcı (jeton alma dahil) yalnızca bu adreslerden istek yapabilir; diğerleri 403 `H363` alır.
+* Başarı oranı: İYS gibi, son 24 saatte 20.000 ve üzeri istekte 400/401/403/404/422 yanıtlarının payı %30'u
+  aşarsa (başarı %70'in altına düşerse) operatörler uyarılır; oran portalın API kullanıcıları sayfasında görünür.
 * Bir API kullanıcısı ya da hizmet sağlayıcısı pasife alındığında jetonları hemen geçersiz olur.
 * Hatalar İYS biçimindedir: `{"errors": [{"code", "location", "value", "message"}]}`; kural ihlalleri 422
   (İYS'nin 400 dediği kurallarda 400), yetki 401/403, istek sınırı 429 ve `Retry-After` başlığı.

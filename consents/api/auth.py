@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -51,10 +53,27 @@ class Principal:
     intermediary_code: int | None
     expires_at: float
     token_hash: str = ""
+    allowed_networks: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         return f"API: {self.username}"
+
+
+@lru_cache(maxsize=1024)
+def _parsed_networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def address_allowed(address: str | None, cidrs: tuple[str, ...] | list[str]) -> bool:
+    """An API user with an allow-list may only call from inside it (İYS whitelists integrators' addresses)."""
+    if not cidrs:
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in net for net in _parsed_networks(tuple(cidrs)) if net.version == ip.version)
 
 
 def hash_token(raw: str) -> str:
@@ -86,6 +105,7 @@ def principal_of(api_user: ApiUser, expires_at: dt.datetime, token_hash: str = "
         intermediary_code=intermediary.code if intermediary else None,
         expires_at=expires_at.timestamp(),
         token_hash=token_hash,
+        allowed_networks=tuple(api_user.allowed_networks or ()),
     )
 
 
@@ -211,6 +231,20 @@ def revoke_user_tokens(api_user: ApiUser) -> int:
     return revoke_tokens([api_user.pk])
 
 
+def forget_cached_principals(api_user: ApiUser) -> None:
+    """Drop the cached principals of a user's live tokens (its allow-list changed); tokens stay valid.
+
+    Other worker processes keep their own memory of a token for at most _LOCAL_TTL seconds."""
+    hashes = list(
+        ApiToken.objects.filter(
+            api_user=api_user, kind=ApiTokenKind.ACCESS, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("token_hash", flat=True)
+    )
+    cache.delete_many([_cache_key(h) for h in hashes])
+    for h in hashes:
+        _local.pop(h, None)
+
+
 def verify_access_token(raw: str) -> Principal | None:
     token_hash = hash_token(raw)
     now = time.time()
@@ -280,6 +314,9 @@ class BearerAuth(HttpBearer):
         if principal is None:
             raise IysError.of("H351")
         request.principal = principal
+        if not address_allowed(client_ip(request), principal.allowed_networks):
+            # İYS has no code of its own for this: H363 ("not authorised to use this service"), 403.
+            raise IysError.of("H363")
         return principal
 
 

@@ -18,8 +18,16 @@ from consents.models import ApiUser
 from providers.context import own_brands, provider_required
 from providers.models import Retailer
 
+from .health import integrator_health
 from .ratelimit import recent_activity
-from .users import ApiUserError, api_user_create, api_user_deactivate, generate_password
+from .users import (
+    ApiUserError,
+    api_user_create,
+    api_user_deactivate,
+    api_user_set_networks,
+    generate_password,
+    parse_networks,
+)
 
 
 class ApiUserForm(forms.Form):
@@ -81,6 +89,10 @@ def api_users(request: HttpRequest) -> HttpResponse:
     users = list(
         ApiUser.objects.filter(provider=request.provider).select_related("retailer").order_by("username")
     )
+    health = integrator_health([u.pk for u in users])
+    for u in users:
+        u.health = health[u.pk]
+        u.networks_text = "\n".join(u.allowed_networks or [])
     activity = recent_activity([u.pk for u in users], limit=50)
     names = {u.pk: u.username for u in users}
     for entry in activity:
@@ -112,7 +124,31 @@ def api_user_switch_off(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("portal:api_users")
 
 
+@require_POST
+@provider_required("can_manage_api_keys")
+def api_user_networks(request: HttpRequest, pk: int) -> HttpResponse:
+    user = ApiUser.objects.filter(pk=pk, provider=request.provider, is_active=True).first()
+    if user is None:
+        raise Http404
+    try:
+        networks = parse_networks(request.POST.get("networks", ""))
+    except ApiUserError as err:
+        messages.error(request, _("%(name)s: %(error)s") % {"name": user.username, "error": err})
+        return redirect("portal:api_users")
+    if api_user_set_networks(api_user=user, networks=networks, by=request.user):
+        if networks:
+            messages.success(
+                request,
+                _("%(name)s artık yalnızca şu adreslerden istek yapabilir: %(networks)s")
+                % {"name": user.username, "networks": ", ".join(networks)},
+            )
+        else:
+            messages.success(request, _("%(name)s her adresten istek yapabilir.") % {"name": user.username})
+    return redirect("portal:api_users")
+
+
 urlpatterns = [
     path("", api_users, name="api_users"),
+    path("<int:pk>/ag/", api_user_networks, name="api_user_networks"),
     path("<int:pk>/kapat/", api_user_switch_off, name="api_user_switch_off"),
 ]

@@ -159,7 +159,31 @@ def _take_pending(*, force: bool = True) -> list[tuple[str, str]]:
     return taken
 
 
+# Integrator health: per API user and hour, requests and client-fault failures (İYS counts 400, 401, 403,
+# 404 and 422 against a caller's success rate). Counted in process memory with the activity log and written
+# in the same pipeline, so the hot path pays no extra round trip.
+HEALTH_FAILURES = frozenset({400, 401, 403, 404, 422})
+HEALTH_KEEP_S = 26 * 3600
+_health: dict[str, list[int]] = {}
+
+
+def _health_key(api_user_id: int, at: float) -> str:
+    return f"ileti:apihealth:{api_user_id}:{int(at // 3600)}"
+
+
+def _queue_health(pipe: Any) -> None:
+    with _lock:
+        counts = dict(_health)
+        _health.clear()
+    for key, (requests, failures) in counts.items():
+        pipe.hincrby(key, "r", requests)
+        if failures:
+            pipe.hincrby(key, "f", failures)
+        pipe.expire(key, HEALTH_KEEP_S)
+
+
 def _queue_log(pipe: Any, pending: list[tuple[str, str]]) -> None:
+    _queue_health(pipe)
     by_key: dict[str, list[str]] = {}
     for key, payload in pending:
         by_key.setdefault(key, []).append(payload)
@@ -183,14 +207,52 @@ def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
     key = f"ileti:apilog:{api_user_id}"
     payload = _ENCODER.encode(entry)
     client = _redis()
+    health_key = _health_key(api_user_id, float(entry.get("at") or _now()))
+    failed = int(entry.get("status") in HEALTH_FAILURES)
     if client is not None:
         with _lock:
             _pending.append((key, payload))
+            bucket = _health.setdefault(health_key, [0, 0])
+            bucket[0] += 1
+            bucket[1] += failed
         if time.monotonic() - _last_flush[0] >= FLUSH_EVERY or len(_pending) > 500:
             flush_activity()
         return
     entries = cache.get(key) or []
     cache.set(key, [payload, *entries][:ACTIVITY_KEEP], 30 * 24 * 3600)
+    for suffix, amount in (("r", 1), ("f", failed)):
+        if amount:
+            cache.add(f"{health_key}:{suffix}", 0, HEALTH_KEEP_S)
+            cache.incr(f"{health_key}:{suffix}", amount)
+
+
+def usage_24h(api_user_ids: list[int], now: float | None = None) -> dict[int, tuple[int, int]]:
+    """(requests, client-fault failures) of each API user over the last 24 hourly buckets."""
+    flush_activity()
+    now = _now() if now is None else now
+    hours = [int(now // 3600) - back for back in range(24)]
+    client = _redis()
+    out: dict[int, tuple[int, int]] = {}
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for uid in api_user_ids:
+            for hour in hours:
+                pipe.hmget(f"ileti:apihealth:{uid}:{hour}", "r", "f")
+        replies = iter(pipe.execute())
+        for uid in api_user_ids:
+            requests = failures = 0
+            for _hour in hours:
+                r, f = next(replies)
+                requests, failures = requests + int(r or 0), failures + int(f or 0)
+            out[uid] = (requests, failures)
+        return out
+    for uid in api_user_ids:
+        keys = [f"ileti:apihealth:{uid}:{hour}:{s}" for hour in hours for s in ("r", "f")]
+        values = cache.get_many(keys)
+        requests = sum(int(v) for k, v in values.items() if k.endswith(":r"))
+        failures = sum(int(v) for k, v in values.items() if k.endswith(":f"))
+        out[uid] = (requests, failures)
+    return out
 
 
 def recent_activity(api_user_ids: list[int], limit: int = 50) -> list[dict[str, Any]]:

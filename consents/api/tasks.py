@@ -12,19 +12,23 @@ import time
 import httpx
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consents.models import (
     ApiBatchRequest,
     BatchState,
     ConsentEvent,
     DeliveryState,
+    IntegratorAlert,
     PushDelivery,
     PushRegistration,
     PushState,
 )
 
+from . import health
 from .batch import process
 from .common import fmt
 
@@ -182,3 +186,39 @@ def sweep_api_work() -> dict:
     for delivery_id in delivery_ids:
         push_deliver.delay(delivery_id)
     return {"batches": len(batch_ids), "deliveries": len(delivery_ids)}
+
+
+@shared_task(name="consents.api.check_integrator_health")
+def check_integrator_health() -> int:
+    """Beat: refresh every API user's 24-hour success rate; e-mail operators about each new alert.
+
+    An alert is marked notified only after its e-mail went out, so a mail failure is retried next run."""
+    health.check_integrator_health()
+    addresses = health.operator_addresses()
+    sent = 0
+    pending = IntegratorAlert.objects.filter(resolved_at__isnull=True, notified_at__isnull=True).select_related(
+        "api_user__provider", "api_user__intermediary"
+    )
+    for alert in pending if addresses else []:
+        user = alert.api_user
+        owner = user.provider or user.intermediary
+        rate = 100 * (1 - alert.failures / alert.requests)
+        send_mail(
+            _("ileti: %(user)s API başarı oranı %%%(rate).1f") % {"user": user.username, "rate": rate},
+            _(
+                "%(owner)s adına çalışan %(user)s API kullanıcısının son 24 saatteki başarı oranı %%%(rate).1f "
+                "(%(requests)s istekten %(failures)s tanesi 400/401/403/404/422 ile döndü). İYS'nin eşiği %%70'tir."
+            )
+            % {
+                "owner": owner,
+                "user": user.username,
+                "rate": rate,
+                "requests": alert.requests,
+                "failures": alert.failures,
+            },
+            None,
+            addresses,
+        )
+        IntegratorAlert.objects.filter(pk=alert.pk).update(notified_at=timezone.now())
+        sent += 1
+    return sent

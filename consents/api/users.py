@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from consents.models import ApiUser, ApiUserKind
 from providers.models import Intermediary, Provider, ProviderAuditEvent, Retailer
+
+from .auth import forget_cached_principals
 
 USERNAME_MAX = 150
 PASSWORD_MIN = 12
@@ -96,4 +100,50 @@ def api_user_deactivate(*, api_user: ApiUser, by: Any = None) -> bool:
             action="api_user.deactivate",
             target=locked.username,
         )
+    return True
+
+
+MAX_NETWORKS = 50
+
+
+def parse_networks(text: str) -> list[str]:
+    """CIDRs (or single addresses) one per line, commas or spaces allowed; normalised ("10.0.0.0/24").
+
+    Raises ApiUserError naming the first entry that is not an address or network."""
+    networks: list[str] = []
+    for entry in text.replace(",", " ").split():
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ApiUserError(
+                _("“%(entry)s” bir IP adresi ya da ağı değil (örn. 203.0.113.7 ya da 203.0.113.0/24).")
+                % {"entry": entry[:64]}
+            ) from None
+        if str(network) not in networks:
+            networks.append(str(network))
+    if len(networks) > MAX_NETWORKS:
+        raise ApiUserError(_("En fazla %(n)s ağ girilebilir.") % {"n": MAX_NETWORKS})
+    return networks
+
+
+def api_user_set_networks(*, api_user: ApiUser, networks: list[str], by: Any = None) -> bool:
+    """Replace the addresses a user may call from (empty: anywhere). Effective at once for new requests;
+    False when nothing changed."""
+    with transaction.atomic():
+        locked = ApiUser.objects.select_for_update().get(pk=api_user.pk)
+        if list(locked.allowed_networks or []) == networks:
+            return False
+        previous = list(locked.allowed_networks or [])
+        locked.allowed_networks = networks
+        locked.save(update_fields=["allowed_networks"])
+        if locked.provider_id:
+            ProviderAuditEvent.objects.create(
+                provider_id=locked.provider_id,
+                actor=by if getattr(by, "pk", None) else None,
+                actor_label=getattr(by, "username", "") or "shell",
+                action="api_user.networks",
+                target=locked.username,
+                detail={"from": previous, "to": networks},
+            )
+        transaction.on_commit(lambda: forget_cached_principals(locked))
     return True

@@ -12,7 +12,7 @@ from ninja import Router
 from config.client_ip import client_ip
 
 from . import ratelimit
-from .auth import client_address, issue_tokens, login_with_password, rotate_refresh
+from .auth import address_allowed, client_address, issue_tokens, login_with_password, rotate_refresh
 from .errors import IysError, json_response
 from .schemas import ErrorsOut, OAuthErrorOut, TokenOut
 
@@ -122,4 +122,6 @@ def create_token(request: HttpRequest) -> HttpResponse:
     if user is None:
         ratelimit.hit([failures])
         return _oauth_error("invalid_request", "Kullanıcı kimlik bilgileri geçersiz.")
+    if not address_allowed(client_ip(request), user.allowed_networks):
+        raise IysError.of("H363")
     return json_response(issue_tokens(api_user=user, address=client_ip(request)))

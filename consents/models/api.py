@@ -52,6 +52,12 @@ class ApiUser(AnnouncesDeactivation, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(_("son jeton alma"), null=True, blank=True)
+    # CIDRs the user may call from (İYS whitelists integrators' addresses); empty = from anywhere.
+    allowed_networks = models.JSONField(_("izinli IP ağları"), default=list, blank=True)
+    # The last health check's figures over the past 24 hours (consents.api.health), for the admin's filter.
+    health_requests = models.PositiveIntegerField(_("son 24 saatte istek"), default=0, editable=False)
+    health_failures = models.PositiveIntegerField(_("son 24 saatte hatalı istek"), default=0, editable=False)
+    health_checked_at = models.DateTimeField(_("sağlık ölçümü"), null=True, blank=True, editable=False)
 
     objects = ActiveFlagQuerySet.as_manager()
 
@@ -89,6 +95,20 @@ class ApiUser(AnnouncesDeactivation, models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} ({self.get_kind_display()})"
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of the last 24 hours' requests that were not the caller's fault (None without requests)."""
+        if not self.health_requests:
+            return None
+        return 1 - self.health_failures / self.health_requests
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of the last 24 hours' requests that were not the caller's fault (None without requests)."""
+        if not self.health_requests:
+            return None
+        return 1 - self.health_failures / self.health_requests
 
     def set_password(self, raw: str) -> None:
         from django.contrib.auth.hashers import make_password
@@ -299,3 +319,28 @@ class PushDelivery(models.Model):
                 fields=["state", "created_at"], condition=Q(state="PENDING"), name="push_pending_idx"
             ),
         ]
+
+
+class IntegratorAlert(models.Model):
+    """An API user's 24-hour success rate fell under İYS's threshold (70 %); resolved when it recovers."""
+
+    api_user = models.ForeignKey(ApiUser, on_delete=models.CASCADE, related_name="health_alerts")
+    opened_at = models.DateTimeField(_("açıldı"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("kapandı"), null=True, blank=True)
+    requests = models.PositiveIntegerField(_("istek"))
+    failures = models.PositiveIntegerField(_("hatalı istek"))
+    notified_at = models.DateTimeField(_("operatörlere bildirildi"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("entegratör uyarısı")
+        verbose_name_plural = _("entegratör uyarıları")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_user"], condition=Q(resolved_at__isnull=True), name="integrator_alert_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        rate = 100 * (1 - self.failures / self.requests) if self.requests else 100
+        return f"{self.api_user.username}: %{rate:.1f} ({self.opened_at:%Y-%m-%d %H:%M})"
