@@ -1,4 +1,5 @@
-"""Public opt-out URLs (no account) and the SMS gateway's inbound endpoint; mounted at the site root."""
+"""Public opt-out URLs (no account), the SMS gateway's inbound endpoint and the rejection line's call webhook;
+mounted at the site root."""
 from django.urls import path
 
 from . import views
@@ -12,4 +13,5 @@ urlpatterns = [
     path("ret/<int:brand_code>/tamam/", views.optout_done, name="done"),
     path("ret/b/<str:token>/", views.signed_link, name="link"),
     path("sms/inbound/", views.sms_inbound, name="sms_inbound"),
+    path("arama/inbound/", views.call_inbound, name="call_inbound"),
 ]

@@ -1,12 +1,15 @@
 """Opt-out without an account: the brand's public page, signed links (with RFC 8058 one-click) and
-the inbound-SMS endpoint of the gateway. Thin views: the work is in citizens/optout.py and inbound_sms.py.
+the inbound-SMS endpoint of the gateway and the rejection line's inbound-call webhook. Thin views: the work is
+in services.py, inbound_sms.py and inbound_call.py.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -28,7 +31,10 @@ from ..display import mask_address
 from ..models import OtpPurpose
 from ..otp import OtpCheck, OtpError, check_message, otp_check, otp_send, otp_tries_left
 from ..sms import SmsSendError
+from ..telephony import CallReply
+from ..telephony import get_backend as get_telephony_backend
 from .forms import OptoutAddressForm, OptoutChannelsForm, OptoutCodeForm
+from .inbound_call import inbound_call_handle
 from .inbound_sms import inbound_sms_handle, sender_phone
 from .services import (
     FRAME_SOURCE_FOR_KIND,
@@ -221,3 +227,41 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {"outcome": result.outcome.value, "reply": result.reply, "reply_sent": result.reply_sent}
     )
+
+
+def signed_webhook_ok(request: HttpRequest, secret: str, *, now: float | None = None) -> bool:
+    """`X-Ileti-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>` with `X-Ileti-Timestamp`
+    (Unix seconds) no further than CALL_SIGNATURE_TOLERANCE_S from now: a captured request cannot be replayed
+    later, nor its body changed. An unset secret disables the endpoint."""
+    timestamp = request.headers.get("X-Ileti-Timestamp", "")
+    given = request.headers.get("X-Ileti-Signature", "").removeprefix("sha256=")
+    if not secret or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        return False
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > settings.CALL_SIGNATURE_TOLERANCE_S:
+        return False
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@csrf_exempt
+@require_POST
+def call_inbound(request: HttpRequest) -> HttpResponse:
+    """The telephony gateway posts a finished call to the rejection line: JSON `from` (the caller's number),
+    `digits` (the keys pressed: a brand code) and `callId`. The answer is what the line says, then it hangs up."""
+    if not signed_webhook_ok(request, settings.CALL_INBOUND_SECRET or ""):
+        return JsonResponse({"error": "forbidden"}, status=403)
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        return JsonResponse({"error": "invalid_json"}, status=400)
+    caller = sender_phone(str(data.get("from") or ""))
+    if caller is None:
+        return JsonResponse({"error": "invalid_from", "detail": "`from` must be a phone number"}, status=400)
+    result = inbound_call_handle(caller=caller, digits=str(data.get("digits") or ""))
+    reply = CallReply(
+        call_id=str(data.get("callId") or "")[:64], to=caller.value, say=result.say, outcome=result.outcome.value
+    )
+    return get_telephony_backend().respond(reply)

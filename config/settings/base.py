@@ -193,6 +193,11 @@ SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="")
 # The short number citizens text "RET <brand code>" to; the gateway forwards those messages to /sms/inbound/.
 SMS_RET_NUMBER = env("SMS_RET_NUMBER", default="3607")
+# The rejection line (citizens.telephony): a citizen calls it and keys in a brand code to stop its calls.
+TELEPHONY_BACKEND = env("TELEPHONY_BACKEND", default="citizens.telephony.backends.console.TelephonyBackend")
+CALL_INBOUND_SECRET = env("CALL_INBOUND_SECRET", default="")  # HMAC key the gateway signs calls with
+CALL_SIGNATURE_TOLERANCE_S = env.int("CALL_SIGNATURE_TOLERANCE_S", default=300)
+CALL_RET_NUMBER = env("CALL_RET_NUMBER", default="0850 000 36 07")
 
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -7,3 +7,4 @@ DEBUG = env.bool("DEBUG", default=True)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="citizens.devoutbox.DevOutboxEmailBackend")
 # A known inbound-SMS secret so the demo curl works locally; production sets its own (base: unset = endpoint closed).
 SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="dev-inbound-secret")
+CALL_INBOUND_SECRET = env("CALL_INBOUND_SECRET", default="dev-call-secret")

@@ -16,5 +16,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 SMS_BACKEND = env("TEST_SMS_BACKEND", default="citizens.sms.backends.locmem.SmsBackend")
 SMS_INBOUND_SECRET = "test-inbound-secret"
+TELEPHONY_BACKEND = "citizens.telephony.backends.locmem.TelephonyBackend"
+CALL_INBOUND_SECRET = "test-call-secret"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/ileti-test-media")
 LANGUAGE_CODE = "tr"

@@ -65,6 +65,7 @@ class Via(models.TextChoices):
     UPLOAD = "UPLOAD", _("Dosya yükleme")
     API = "API", _("API")
     SMS = "SMS", _("Kısa mesaj")
+    CALL = "CALL", _("Telefonla arama (ret hattı)")
     OPTOUT_LINK = "OPTOUT_LINK", _("Ret bağlantısı")
     ADMIN = "ADMIN", _("Yönetim paneli")
     SYSTEM = "SYSTEM", _("Sistem görevi")
