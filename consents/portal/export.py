@@ -26,7 +26,6 @@ from consents.models import Consent
 from consents.rules import ISTANBUL
 from consents.spreadsheets import neutralise
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"
 DELIMITER = ";"
 CHUNK_SIZE = 5000

@@ -20,9 +20,10 @@ from consents.models import ActorKind, Consent, ConsentEvent, Via
 from consents.rules import ISTANBUL
 from consents.selectors import consent_history
 from consents.services import consent_record
+from consents.spreadsheets import XLSX_CONTENT_TYPE
 from providers.context import actor_for, brand_accesses, provider_required, visible_brand_ids
 
-from .export import XLSX_CONTENT_TYPE, csv_lines, export_rows, write_xlsx
+from .export import csv_lines, export_rows, write_xlsx
 from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
 
 PAGE_SIZE = 50

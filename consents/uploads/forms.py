@@ -16,11 +16,11 @@ class UploadForm(forms.Form):
 
     brand = forms.ChoiceField(label=_("Marka"))
     file = forms.FileField(
-        label=_("CSV dosyası"),
+        label=_("Dosya (Excel .xlsx ya da CSV)"),
         help_text=_(
-            "Sütunlar: recipient, recipientType, type, status, consentDate, source, isteğe bağlı retailerCode "
-            "(ya da alıcı, alıcı tipi, kanal, durum, izin tarihi, kaynak, bayi kodu). UTF-8 veya Windows-1254; "
-            "virgül ya da noktalı virgül."
+            "Sütunlar: alıcı, alıcı tipi, kanal, durum, izin tarihi, kaynak, isteğe bağlı bayi kodu (ya da "
+            "İYS'nin adları: recipient, recipientType, type, status, consentDate, source, retailerCode). "
+            "Excel'de ilk sayfa okunur; CSV UTF-8 veya Windows-1254, virgül ya da noktalı virgül."
         ),
         # A zero-byte file gets the same one message as any other empty file.
         error_messages={"empty": EMPTY.message},
@@ -39,7 +39,9 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.brands = {str(b.brand_code): b for b in brands}
         self.fields["brand"].choices = [(code, f"{b.name} ({code})") for code, b in self.brands.items()]
-        self.fields["file"].widget.attrs["accept"] = ".csv,text/csv,text/plain"
+        self.fields["file"].widget.attrs["accept"] = (
+            ".csv,.xlsx,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
 
     def clean_brand(self) -> Any:
         return self.brands[self.cleaned_data["brand"]]

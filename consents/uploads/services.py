@@ -43,6 +43,42 @@ def upload_create(
     return upload
 
 
+def upload_apply_checked(*, dry_run: Upload, user: Any) -> tuple[Upload, bool]:
+    """Apply the file of a finished dry run: a new upload of the same stored file (nothing to choose again).
+
+    Idempotent: a second click returns the apply already made of that file, with False. The caller
+    queues `process_upload` for a new one (True).
+    """
+    if not dry_run.dry_run or dry_run.state != UploadState.DONE:
+        raise ValueError("only a finished dry run can be applied")
+    with transaction.atomic():
+        # One apply per stored file, even for two clicks at once: the dry run's row is the lock.
+        Upload.objects.select_for_update().filter(pk=dry_run.pk).first()
+        existing = Upload.objects.filter(
+            provider_id=dry_run.provider_id, original=dry_run.original.name, dry_run=False
+        ).first()
+        if existing is not None:
+            return existing, False
+        upload = Upload(
+            provider_id=dry_run.provider_id, brand_id=dry_run.brand_id, uploaded_by=user,
+            original_name=dry_run.original_name, size=dry_run.size, dry_run=False,
+        )
+        upload.original.name = dry_run.original.name
+        upload.save()
+    return upload, True
+
+
+def upload_seconds_left(upload: Upload, *, now: dt.datetime | None = None) -> int | None:
+    """A linear estimate of the time left, from the bytes done so far (None until there is a basis)."""
+    if upload.finished or not upload.started_at or not upload.size:
+        return None
+    done = upload.bytes_processed
+    if not 0 < done < upload.size:
+        return None
+    elapsed = ((now or timezone.now()) - upload.started_at).total_seconds()
+    return max(1, int(elapsed * (upload.size - done) / done))
+
+
 def uploads_stalled(*, older_than: dt.timedelta, limit: int = 100) -> list[int]:
     """The uploads a lost task left QUEUED or RUNNING (a killed worker, a flushed broker), to queue again.
 

@@ -4,20 +4,25 @@ from __future__ import annotations
 from functools import partial
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from config.body_limit import body_limit, declared_length
 from consents.models import Upload
+from consents.spreadsheets import XLSX_CONTENT_TYPE
 from providers.context import own_brands, provider_required
 
+from . import samples
 from .forms import UploadForm
 from .parsing import UploadFileError, too_large
 from .report import FileView, refusal_messages
-from .services import refusal_preview, upload_create
+from .services import refusal_preview, upload_apply_checked, upload_create, upload_seconds_left
 from .tasks import process_upload
 
 
@@ -51,12 +56,16 @@ def _upload_max_body() -> int:
 def _upload_too_large(request: HttpRequest) -> HttpResponse:
     """The upload page with "Dosya çok büyük", answered from the Content-Length alone (body never read)."""
     brands = list(own_brands(request.provider).order_by("-is_master", "name"))
-    context = {
-        "form": UploadForm(brands=brands),
-        "has_brands": bool(brands),
-        "too_large": too_large(declared_length(request)).message,
-    }
+    context = _new_page(UploadForm(brands=brands), brands)
+    context["too_large"] = too_large(declared_length(request)).message
     return render(request, "portal/uploads/new.html", context, status=413)
+
+
+def _new_page(form: UploadForm, brands: list) -> dict:
+    return {
+        "form": form, "has_brands": bool(brands), "example_header": samples.HEADER,
+        "example_rows": samples.example_rows(), "help": samples.HELP, "help_note": samples.NOTE,
+    }
 
 
 @body_limit(_upload_max_body, too_large=_upload_too_large)
@@ -79,11 +88,42 @@ def upload_new(request: HttpRequest) -> HttpResponse:
             # After the commit: the task's own connections must see the upload row.
             transaction.on_commit(partial(process_upload.delay, upload.pk))
             return redirect("portal:upload_detail", pk=upload.pk)
-    return render(request, "portal/uploads/new.html", {"form": form, "has_brands": bool(brands)})
+    return render(request, "portal/uploads/new.html", _new_page(form, brands))
+
+
+@provider_required()
+def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """The file to fill in: Turkish headers, example rows accepted today; the .xlsx has a help sheet."""
+    if kind == "csv":
+        response = HttpResponse(samples.template_csv(), content_type="text/csv; charset=utf-8")
+    elif kind == "xlsx":
+        response = HttpResponse(content_type=XLSX_CONTENT_TYPE)
+        samples.write_template_xlsx(response)
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="izin-yukleme-sablonu.{kind}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _progress_text(upload: Upload) -> str:
+    """“%17 · 50.000 / ~295.640 satır · yaklaşık 2 dk kaldı”: numbers grouped as the language writes them."""
+    text = _("%%%(percent)s · %(done)s / ~%(total)s satır") % {
+        "percent": upload.percent, "done": intcomma(upload.rows_processed),
+        "total": intcomma(max(upload.rows_estimated, upload.rows_processed)),
+    }
+    left = upload_seconds_left(upload)
+    if left is not None:
+        if left < 60:
+            text += " · " + _("yaklaşık %(n)s sn kaldı") % {"n": left}
+        else:
+            text += " · " + _("yaklaşık %(n)s dk kaldı") % {"n": intcomma((left + 59) // 60)}
+    return text
 
 
 def _status(upload: Upload) -> dict:
     return {
+        "progress_text": _progress_text(upload),
         "id": upload.pk,
         "state": upload.state,
         "state_label": str(upload.get_state_display()),
@@ -118,6 +158,20 @@ def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "portal/uploads/detail.html",
         {"upload": upload, "codes": codes, "preview": preview, "status": _status(upload)},
     )
+
+
+@require_POST
+@provider_required("can_write_consents")
+def upload_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    """“Apply this file” on a finished dry run: the stored file is applied, nothing is chosen again."""
+    dry_run = _upload_or_404(request, pk)
+    try:
+        upload, created = upload_apply_checked(dry_run=dry_run, user=request.user)
+    except ValueError:
+        return redirect("portal:upload_detail", pk=dry_run.pk)
+    if created:
+        transaction.on_commit(partial(process_upload.delay, upload.pk))
+    return redirect("portal:upload_detail", pk=upload.pk)
 
 
 @provider_required()

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import urllib.request
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -71,3 +73,49 @@ def test_upload_with_one_bad_row_progress_report_and_dashboard(browser, celery_w
     assert browser.find_element(By.TAG_NAME, "h1").text == "Panel"
     assert "30" in browser.find_element(By.CSS_SELECTOR, ".cards.stats").text
     assert browser.find_element(By.ID, "movement-chart").is_displayed()
+
+
+def test_xlsx_upload_dry_run_then_apply_this_file_then_report(browser, celery_worker, tmp_path: Path):
+    from openpyxl import Workbook
+
+    membership = factories.MembershipFactory(role=Role.OPERATOR, provider__name="Excel Ofis Ltd.")
+    brand = factories.BrandFactory(provider=membership.provider, is_master=True, name="Ofis Marka")
+    hour_ago = (timezone.localtime() - dt.timedelta(hours=1)).replace(tzinfo=None, microsecond=0)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Alıcı", "Alıcı Tipi", "Kanal", "Durum", "İzin Tarihi", "Kaynak"])
+    for i in range(20):
+        sheet.append([5321000000 + i, "BİREYSEL", "SMS", "Onay", hour_ago, "Web sitesi"])
+    sheet.append([5321000100, "Bireysel", "Faks", "Onay", hour_ago, "Web sitesi"])  # row 22: unknown channel
+    path = tmp_path / "ofis.xlsx"
+    book.save(path)
+
+    browser_sign_in(browser, membership.user.username)
+    browser.find_element(By.LINK_TEXT, "Yüklemeler").click()
+    browser.find_element(By.ID, "new-upload").click()
+    browser.find_element(By.NAME, "file").send_keys(str(path))
+    browser.find_element(By.CSS_SELECTOR, "input[name=mode][value=dry_run]").click()
+    browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "upload-summary")))
+    assert browser.find_element(By.ID, "count-inserted").text == "20"
+    assert not Consent.objects.filter(brand=brand).exists()
+
+    # Straight from the dry run's result: no file to choose again.
+    browser.find_element(By.ID, "apply-this-file").click()
+    WebDriverWait(browser, 10).until(lambda d: Upload.objects.filter(dry_run=False).exists())
+    applied = Upload.objects.get(dry_run=False)
+    WebDriverWait(browser, 60).until(
+        lambda d: f"/{applied.pk}/" in d.current_url and d.find_elements(By.ID, "upload-summary")
+    )
+    assert browser.find_element(By.ID, "count-inserted").text == "20"
+    assert browser.find_element(By.ID, "count-refused").text == "1"
+    preview = browser.find_element(By.ID, "refusal-preview").text
+    assert "22" in preview and "Kanal" in preview and "Faks" in preview
+    assert Consent.objects.filter(brand=brand).count() == 20
+
+    href = browser.find_element(By.ID, "report-link").get_attribute("href")
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
+    with urllib.request.urlopen(urllib.request.Request(href, headers={"Cookie": cookies}), timeout=10) as response:
+        report = list(csv.DictReader(io.StringIO(response.read().decode("utf-8-sig"))))
+    assert [(r["Satır"], r["Sütun"], r["Yazılan değer"], r["Kod"]) for r in report] == [("22", "Kanal", "Faks", "H117")]
+    assert "“Faks” bir kanal olarak tanınmadı" in report[0]["Açıklama"]
