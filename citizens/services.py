@@ -1,8 +1,9 @@
 """Citizen portal state changes: sign-in, address claims, and the citizen's own consent movements.
 
-Every consent movement is ONE call of consents.services.consent_reject_by_citizen / consent_approve_by_citizen
-with the citizen as actor, an IYS_* source and Via.WEB. Only consents of addresses the citizen holds an
-active claim on are ever touched: anything else is CitizenNotFound (a 404 for the views).
+Every consent movement is a call of consents.services.consent_reject_by_citizen (per brand, address and
+channel: every recipient type at once) or consent_approve_by_citizen (per consent), with the citizen as actor,
+an IYS_* source and Via.WEB. Only consents of addresses the citizen holds an active claim on are ever touched:
+anything else is CitizenNotFound (a 404 for the views).
 """
 from __future__ import annotations
 
@@ -172,13 +173,24 @@ def citizen_consents_in_scope(
 
 
 def _move(*, citizen: Citizen, consents: Sequence[Consent], status: str, source: str) -> int:
-    """One service call per consent movement, all or nothing."""
+    """One service call per movement, all or nothing; returns how many of `consents` changed.
+
+    A rejection is one call per brand, address and channel: the service rejects every recipient type
+    there at once (rule 9).
+    """
     actor = _actor(citizen)
-    move = consent_reject_by_citizen if status == Status.RET else consent_approve_by_citizen
     changed = 0
     with transaction.atomic():
+        if status == Status.RET:
+            moved: set[int] = set()
+            for brand, recipient, channel in dict.fromkeys((c.brand, c.recipient, c.channel) for c in consents):
+                results = consent_reject_by_citizen(
+                    brand=brand, recipient=recipient, channel=channel, source=source, actor=actor, via=Via.WEB
+                )
+                moved.update(r.consent.pk for r in results if r.changed)
+            return sum(1 for c in consents if c.pk in moved)
         for consent in consents:
-            result = move(
+            result = consent_approve_by_citizen(
                 brand=consent.brand,
                 recipient=consent.recipient,
                 channel=consent.channel,

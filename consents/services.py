@@ -245,28 +245,47 @@ def _apply(
     return MovementResult(current, event, Outcome.CREATE if previous_status is None else Outcome.CHANGE)
 
 
+# Every recipient type a citizen's rejection covers, in the order the rows are locked (one order
+# everywhere, so two rejections of the same address never wait on each other crosswise).
+CITIZEN_REJECTION_TYPES: tuple[str, ...] = (RecipientType.BIREYSEL, RecipientType.TACIR)
+
+
+@transaction.atomic
 def consent_reject_by_citizen(
     *,
     brand: Brand,
     recipient: str,
     channel: str,
-    recipient_type: str = RecipientType.BIREYSEL,
     source: str,
     actor: Actor,
     via: str,
-) -> MovementResult:
-    """A citizen's own RET: takes effect at once, never refused for lateness (rule 9). Idempotent."""
-    return consent_record(
-        brand=brand,
-        recipient=recipient,
-        recipient_type=recipient_type,
-        channel=channel,
-        status=Status.RET,
-        source=source,
-        actor=actor,
-        via=via,
-        allow_unchanged=True,
-    )
+    now: dt.datetime | None = None,
+) -> list[MovementResult]:
+    """A citizen's own RET of (brand, address, channel): at once, never refused for lateness, idempotent.
+
+    It holds for every recipient type (rule 9): a RET is stored for BIREYSEL and for TACIR, created
+    where the brand had no record. The citizen rejects the brand on that address, not one of the ways
+    the brand files it, so a brand asking as TACIR (opt-out: "no record" would mean "may send") or
+    writing a TACIR first record without date and source meets the stored RET. Lifting it takes a
+    provider's fresh consent dated after it, per type (H178; a TACIR update needs both, H462/H463).
+    One result per type, BIREYSEL first.
+    """
+    now = now or timezone.now()
+    return [
+        consent_record(
+            brand=brand,
+            recipient=recipient,
+            recipient_type=recipient_type,
+            channel=channel,
+            status=Status.RET,
+            source=source,
+            actor=actor,
+            via=via,
+            allow_unchanged=True,
+            now=now,
+        )
+        for recipient_type in CITIZEN_REJECTION_TYPES
+    ]
 
 
 def consent_approve_by_citizen(

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from consents.actors import Actor
-from consents.models import Consent, RecipientType, Source, Via
+from consents.models import Source, Via
 from consents.recipients import EMAIL, PHONE, Recipient, normalize_recipient
 from consents.services import MovementResult, consent_reject_by_citizen
 from providers.models import Brand
@@ -145,31 +145,17 @@ def optout_reject(
 ) -> list[MovementResult]:
     """Reject `channels` of `brand` for one address at once (rule 9), idempotently.
 
-    Every existing record of the address (BIREYSEL and TACIR) on those channels becomes RET. When the
-    address has no record at all on a channel, a BIREYSEL RET is stored, so a later provider upload needs
-    a fresh, newer consent rather than silently restarting messages.
+    The service stores a RET for every recipient type on each channel, creating the records the brand
+    did not have, so no later "may I send?" answers yes, whether the brand asks as BIREYSEL or TACIR.
     """
     chosen = _checked_channels(recipient, channels)
-    existing = set(
-        Consent.objects.filter(brand=brand, recipient=recipient.value, channel__in=chosen).values_list(
-            "channel", "recipient_type"
-        )
-    )
     results: list[MovementResult] = []
     for channel in chosen:
-        types = sorted({rt for ch, rt in existing if ch == channel}) or [RecipientType.BIREYSEL]
-        for recipient_type in types:
-            results.append(
-                consent_reject_by_citizen(
-                    brand=brand,
-                    recipient=recipient.value,
-                    channel=channel,
-                    recipient_type=recipient_type,
-                    source=source,
-                    actor=actor,
-                    via=via,
-                )
+        results.extend(
+            consent_reject_by_citizen(
+                brand=brand, recipient=recipient.value, channel=channel, source=source, actor=actor, via=via
             )
+        )
     return results
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from citizens.services import CitizenNotFound, citizen_add_brand, citizen_approve, citizen_reject
 from consents.models import ActorKind, Consent, ConsentEvent, Via
+from consents.selectors import can_send
 from tests.consents.test_spreadsheets import EVIL
 from tests.factories import BrandFactory, DeclarationPeriodFactory, ProviderFactory
 
@@ -235,7 +236,9 @@ def test_a_citizen_never_sees_or_changes_another_addresss_consents(client, citiz
     theirs.refresh_from_db()
     theirs_ret.refresh_from_db()
     assert theirs.status == "ONAY" and theirs_ret.status == "RET"
-    assert ConsentEvent.objects.count() == before + 1
+    # My one consent's channel: its RET and the TACIR RET that makes it hold for every type (issue 10).
+    assert ConsentEvent.objects.count() == before + 2
+    assert [e.recipient for e in ConsentEvent.objects.order_by("-id")[:2]] == [PHONE, PHONE]
     with pytest.raises(CitizenNotFound):
         citizen_approve(citizen=citizen, brand_id=yildiz.pk)
 
@@ -257,14 +260,16 @@ def test_my_data_as_json_and_csv(client, citizen, brands):
     assert response["Content-Disposition"].startswith("attachment")
     data = json.loads(response.content)
     assert {a["value"] for a in data["addresses"]} == {PHONE, EMAIL}
-    [row] = data["consents"]
-    assert row["brand"] == "Deniz Market" and row["status"] == "RET"
+    # The rejection holds for every recipient type: the TACIR RET the citizen's rejection created is theirs too.
+    row, tacir = data["consents"]
+    assert row["brand"] == "Deniz Market" and row["status"] == "RET" and row["recipient_type"] == "BIREYSEL"
     assert [h["status"] for h in row["history"]] == ["RET", "ONAY"]
     assert row["history"][0]["source"] == "IYS_WEB"
+    assert (tacir["recipient_type"], tacir["status"], [h["status"] for h in tacir["history"]]) == ("TACIR", "RET", ["RET"])
     response = client.get(reverse("citizens:my_data_csv"))
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 2 and {r["event_status"] for r in rows} == {"ONAY", "RET"}
+    assert len(rows) == 3 and {r["event_status"] for r in rows} == {"ONAY", "RET"}
     assert rows[0]["brand"] == "Deniz Market"
     assert rows[0]["recipient"] == "'" + PHONE  # E.164's '+' would start a formula
 
@@ -319,3 +324,19 @@ def test_consents_page_query_count_does_not_grow_with_consents(client):
     assert large_page.count('class="consent-row"') == 500
     assert large == small, (small, large)
     assert large <= 10
+
+
+def test_rejecting_a_tacir_consent_holds_for_every_recipient_type(client, citizen, brands):
+    # Issue 10: the citizen rejects the brand on this address and channel, whatever type it filed them as.
+    tacir = make_consent(brands[0], PHONE, "MESAJ", recipient_type="TACIR")
+    sign_in_client(client, citizen)
+    response = client.post(
+        reverse("citizens:reject"), {"scope": "consent", "consent": tacir.pk, "confirm": "1"}, follow=True
+    )
+    assert "1 izin reddedildi" in response.content.decode()
+    rows = Consent.objects.filter(brand=brands[0], recipient=PHONE, channel="MESAJ").order_by("recipient_type")
+    assert [(c.recipient_type, c.status, c.source) for c in rows] == [
+        ("BIREYSEL", "RET", "IYS_WEB"), ("TACIR", "RET", "IYS_WEB"),
+    ]
+    for recipient_type in ("BIREYSEL", "TACIR"):
+        assert not can_send(brand=brands[0], recipient=PHONE, recipient_type=recipient_type, channel="MESAJ").allowed

@@ -19,6 +19,8 @@ from consents import people
 from consents.actors import Actor
 from consents.errors import ConsentRuleError
 from consents.models import Consent, ConsentEvent, UploadRefusal, Via
+from consents.selectors import can_send
+from consents.services import consent_reject_by_citizen
 from consents.uploads.services import upload_process
 from tests import factories
 
@@ -52,6 +54,11 @@ def r(recipient="{phone}", rtype="BIREYSEL", channel="MESAJ", status="ONAY", dat
       retailer=None) -> dict[str, str | None]:
     return {"recipient": recipient, "rtype": rtype, "channel": channel, "status": status, "date": date,
             "source": source, "retailer": retailer}
+
+
+def citizen_ret(hours: int = 5, recipient: str = "{phone}", channel: str = "MESAJ") -> dict[str, str | None]:
+    """A citizen's own rejection `hours` ago (rule 9): stored as RET for every recipient type."""
+    return {"citizen": "yes", "recipient": recipient, "channel": channel, "hours": str(hours)}
 
 
 CASES = [
@@ -112,6 +119,24 @@ CASES = [
     Case("lower case and spaces", r(" 0532 000 00 00 ".replace("000 00 00", "{n}"), rtype=" bireysel ", channel="mesaj ",
                                     status=" onay")),
     Case("shapes of one number", r("+90 (532) {n3} {n2} {n2b}")),
+    # A citizen's rejection holds for every recipient type (issue 10): a business writing as TACIR
+    # meets the stored TACIR RET, and only a fresh consent dated after the rejection lifts it.
+    Case("citizen RET, no record: TACIR first record without date and source",
+         r(rtype="TACIR", date=None, source=None), [citizen_ret()]),
+    Case("citizen RET, no record: TACIR ONAY without source", r(rtype="TACIR", source=None), [citizen_ret()]),
+    Case("citizen RET, no record: TACIR ONAY dated before it", r(rtype="TACIR", date="10h"), [citizen_ret()]),
+    Case("citizen RET, no record: TACIR ONAY same date as it", r(rtype="TACIR", date="5h"), [citizen_ret()]),
+    Case("citizen RET, no record: TACIR fresh consent after it", r(rtype="TACIR", date="2h"), [citizen_ret()]),
+    Case("citizen RET, no record: TACIR RET again", r(rtype="TACIR", status="RET"), [citizen_ret()]),
+    Case("citizen RET, no record: BIREYSEL ONAY dated before it", r(date="10h"), [citizen_ret()]),
+    Case("citizen RET of a TACIR record: BIREYSEL ONAY dated before it", r(date="10h"),
+         [r(rtype="TACIR", date="20h"), citizen_ret()]),
+    Case("citizen RET of a TACIR record: TACIR re-declared without date", r(rtype="TACIR", date=None),
+         [r(rtype="TACIR", date="20h"), citizen_ret()]),
+    Case("citizen RET of a TACIR record: TACIR re-declared with its old date", r(rtype="TACIR", date="20h"),
+         [r(rtype="TACIR", date="20h"), citizen_ret()]),
+    Case("citizen RET of an e-mail: TACIR ONAY without date", r("{email}", rtype="TACIR", channel="EPOSTA", date=None),
+         [citizen_ret(recipient="{email}", channel="EPOSTA")]),
 ]
 
 
@@ -213,9 +238,17 @@ def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
     factories.RetailerFactory(brand=bulk, code=code + 1)
 
     materialised = []
+    citizen = Actor.citizen(None, "vatandaş")
     for index, case in enumerate(CASES):
         for earlier in case.stored:  # identical stored state on both brands (errors alike too)
             for brand, retailer_code in ((single, code), (bulk, code + 1)):
+                if earlier.get("citizen"):
+                    consent_reject_by_citizen(
+                        brand=brand, recipient=_value(earlier["recipient"], index, retailer_code),
+                        channel=earlier["channel"], source="IYS_WEB", actor=citizen, via=Via.WEB,
+                        now=BASE["now"] - dt.timedelta(hours=int(earlier["hours"])),
+                    )
+                    continue
                 try:
                     factories_record(brand, actor, _materialise(earlier, index, retailer_code))
                 except ConsentRuleError:
@@ -284,6 +317,15 @@ def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
             assert (state_single[12] is None) == (state_bulk[12] is None), case.name
         else:
             assert state_bulk is None, case.name
+    # After a citizen's rejection only the fresh consent dated after it lets the brand send as TACIR.
+    for case, (single_values, bulk_values), outcome in zip(CASES, materialised, expected):
+        if not case.name.startswith("citizen RET") or single_values["recipient_type"] != "TACIR":
+            continue
+        for brand, values in ((single, single_values), (bulk, bulk_values)):
+            answer = can_send(brand=brand, recipient=values["recipient"], recipient_type="TACIR",
+                              channel=values["channel"])
+            assert answer.allowed is (outcome == "change" and case.name.endswith("fresh consent after it")), (
+                case.name, brand)
     assert done.inserted == expected.count("create")
     assert done.updated == expected.count("change")
     assert done.unchanged == expected.count("unchanged")

@@ -159,10 +159,12 @@ def test_rule_6_late_rejection_is_stored_and_flagged(record):
 def test_rule_9_citizen_rejection_takes_effect_at_once_and_needs_a_fresher_consent(brand, record):
     record()
     citizen = Actor.citizen(42, "+905321234567")
-    result = consent_reject_by_citizen(
+    result, tacir = consent_reject_by_citizen(
         brand=brand, recipient="0532 123 45 67", channel="MESAJ", source=Source.IYS_WEB, actor=citizen, via=Via.WEB
     )
-    assert result.consent.status == Status.RET
+    assert result.consent.status == Status.RET and result.consent.recipient_type == "BIREYSEL"
+    # ...and for TACIR too, where the brand had no record (issue 10).
+    assert (tacir.consent.recipient_type, tacir.consent.status, tacir.outcome) == ("TACIR", Status.RET, Outcome.CREATE)
     assert result.event.actor_kind == "CITIZEN" and result.event.source == "IYS_WEB"
     # The provider cannot overwrite the citizen's rejection with a consent older than it...
     with pytest.raises(ConsentRuleError) as caught:
@@ -180,11 +182,12 @@ def test_citizen_rejection_twice_is_harmless(brand, record):
     record()
     citizen = Actor.citizen(42, "+905321234567")
     for _ in range(2):
-        result = consent_reject_by_citizen(
+        results = consent_reject_by_citizen(
             brand=brand, recipient=PHONE, channel="MESAJ", source=Source.IYS_WEB, actor=citizen, via=Via.WEB
         )
-    assert result.outcome is Outcome.UNCHANGED
-    assert ConsentEvent.objects.filter(status="RET").count() == 1
+    assert [r.outcome for r in results] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+    # One RET per recipient type (issue 10), each written once.
+    assert ConsentEvent.objects.filter(status="RET").count() == 2
 
 
 @pytest.mark.django_db

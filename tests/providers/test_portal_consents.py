@@ -165,13 +165,15 @@ def test_filters_by_channel_status_source_type_brand_and_review(client, signed_i
         return {c.pk for c in client.get(reverse("portal:consents"), params).context["page"]}
 
     assert ids(channel="ARAMA") == {call.pk}
-    assert ids(status="RET") == {rejected.pk}
+    # The citizen's rejection is stored for TACIR too (rule 9, issue 10).
+    tacir_ret = Consent.objects.get(recipient=rejected.recipient, recipient_type=RecipientType.TACIR)
+    assert ids(status="RET") == {rejected.pk, tacir_ret.pk}
     assert ids(source="HS_CAGRI_MERKEZI") == {call.pk}
-    assert ids(recipient_type="TACIR") == {tacir.pk}
+    assert ids(recipient_type="TACIR") == {tacir.pk, tacir_ret.pk}
     assert ids(brand=str(other_brand.brand_code)) == {tacir.pk}
     assert ids(review="under_review") == {declared.pk}
     assert ids(review="finalised") == {call.pk}
-    assert ids(review="none") == {sms.pk, tacir.pk, rejected.pk}
+    assert ids(review="none") == {sms.pk, tacir.pk, rejected.pk, tacir_ret.pk}
     assert ids(channel="MESAJ", brand=str(signed_in.brand.brand_code)) == {sms.pk, declared.pk}
 
 
@@ -196,10 +198,10 @@ def test_change_feed_shows_citizen_and_system_changes_newest_first_by_date(clien
     events = client.get(reverse("portal:changes")).context["events"]
     assert all(e.actor_kind in ("CITIZEN", "SYSTEM") for e in events)
     assert [e.pk for e in events] == sorted((e.pk for e in events), reverse=True)
-    assert len(events) == 3
+    assert len(events) == 4  # the citizen's RET is two movements: BIREYSEL and TACIR (issue 10)
     today = timezone.localdate()
     recent = client.get(reverse("portal:changes"), {"date_from": (today - dt.timedelta(days=1)).isoformat()})
-    assert len(recent.context["events"]) == 2
+    assert len(recent.context["events"]) == 3
     old = client.get(reverse("portal:changes"), {
         "date_from": (today - dt.timedelta(days=5)).isoformat(), "date_to": (today - dt.timedelta(days=3)).isoformat(),
     })

@@ -103,13 +103,14 @@ def test_dashboard_counts_by_channel_status_brand_and_pending_review(client):
 
     board = client.get(reverse("portal:dashboard")).context["board"]
     assert board.by_channel["MESAJ"] == {"ONAY": 4, "RET": 0}  # 2 recorded + 2 bulk (MESAJ/ARAMA alternate)
-    assert board.by_channel["EPOSTA"] == {"ONAY": 0, "RET": 1}
+    # One citizen rejection is a RET record per recipient type (rule 9, issue 10).
+    assert board.by_channel["EPOSTA"] == {"ONAY": 0, "RET": 2}
     assert board.by_channel["ARAMA"] == {"ONAY": 2, "RET": 0}
     by_brand = {b.name: (onay, ret) for b, onay, ret in board.by_brand}
     assert by_brand[setup.brand.name] == (2, 0)
-    assert by_brand["İkinci Marka"] == (4, 1)
+    assert by_brand["İkinci Marka"] == (4, 2)
     assert board.pending_review == 2
-    assert board.total == 7
+    assert board.total == 8
 
 
 def test_rejections_of_last_seven_days_and_chart(client):

@@ -12,7 +12,7 @@ from citizens.complaints.services import complaint_file, complaint_snapshot, com
 from citizens.models import Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
 from consents.actors import Actor
 from consents.models import ConsentEvent, RecipientType, Source, Status, Via
-from consents.services import consent_record
+from consents.services import consent_record, consent_reject_by_citizen
 from providers.models import Channel
 from tests import factories
 
@@ -308,3 +308,22 @@ def test_admin_action_takes_complaints_for_review(client, complaint, operator):
     complaint.refresh_from_db()
     assert (complaint.status, complaint.assigned_to) == (ComplaintStatus.IN_REVIEW, operator)
     assert ConsentEvent.objects.count() == 0  # nothing in the consent registry changed
+
+
+@pytest.mark.parametrize("had_tacir_record", [False, True], ids=["no-record", "tacir-record"])
+def test_a_citizens_rejection_holds_in_the_evidence_whatever_the_brand_filed(brand, provider_actor, had_tacir_record):
+    # Issue 10: the brand may not send after the citizen's rejection, whether it asks as BIREYSEL or TACIR.
+    if had_tacir_record:
+        consent_record(
+            brand=brand, recipient=PHONE, recipient_type=RecipientType.TACIR, channel=Channel.MESAJ,
+            status=Status.ONAY, actor=provider_actor, via=Via.WEB, now=timezone.now() - dt.timedelta(hours=2),
+        )
+    consent_reject_by_citizen(
+        brand=brand, recipient=PHONE, channel=Channel.MESAJ, source=Source.IYS_KISAMESAJ,
+        actor=Actor.citizen(None, "SMS"), via=Via.SMS, now=timezone.now() - dt.timedelta(hours=1),
+    )
+    snap = complaint_snapshot(brand=brand, recipient=PHONE, channel=Channel.MESAJ, moment=timezone.now())
+    assert (snap.status, snap.source, snap.allowed) == (Status.RET, Source.IYS_KISAMESAJ, False)
+    for recipient_type in (RecipientType.BIREYSEL, RecipientType.TACIR):
+        event = ConsentEvent.objects.filter(recipient=PHONE, recipient_type=recipient_type).latest("id")
+        assert (event.status, event.source) == (Status.RET, Source.IYS_KISAMESAJ)

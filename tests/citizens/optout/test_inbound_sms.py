@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from citizens.optout.inbound_sms import InboundCommand, InboundKind, parse_inbound
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
+from consents.selectors import can_send
 from consents.services import consent_record
 from providers.models import Channel
 from tests import factories
@@ -108,21 +109,26 @@ def test_repeated_message_changes_nothing_more_and_says_so(client, brand, provid
 
 
 @pytest.mark.django_db
-def test_sender_without_a_record_gets_a_bireysel_rejection(client, brand):
+def test_sender_without_a_record_gets_a_rejection_for_every_recipient_type(client, brand):
+    # Issue 10 changed this: a BIREYSEL RET alone let the brand go on messaging the address as TACIR.
     _post(client, {"from": PHONE, "text": f"RET {brand.brand_code}"})
-    consent = Consent.objects.get(brand=brand, recipient=PHONE)
-    assert (consent.channel, consent.recipient_type, consent.status, consent.source) == (
-        Channel.MESAJ, RecipientType.BIREYSEL, Status.RET, Source.IYS_KISAMESAJ,
-    )
+    rows = Consent.objects.filter(brand=brand, recipient=PHONE).order_by("recipient_type")
+    assert [(c.channel, c.recipient_type, c.status, c.source) for c in rows] == [
+        (Channel.MESAJ, RecipientType.BIREYSEL, Status.RET, Source.IYS_KISAMESAJ),
+        (Channel.MESAJ, RecipientType.TACIR, Status.RET, Source.IYS_KISAMESAJ),
+    ]
+    for recipient_type in RecipientType.values:
+        assert not can_send(brand=brand, recipient=PHONE, recipient_type=recipient_type, channel="MESAJ").allowed
 
 
 @pytest.mark.django_db
-def test_tacir_record_of_the_sender_is_rejected_too(client, brand, provider_actor):
+def test_tacir_record_of_the_sender_is_rejected_and_a_bireysel_one_added(client, brand, provider_actor):
     _onay(brand, provider_actor, Channel.MESAJ, RecipientType.TACIR)
     _post(client, {"from": PHONE, "text": f"RET {brand.brand_code}"})
-    assert list(Consent.objects.filter(recipient=PHONE).values_list("recipient_type", "status")) == [
-        (RecipientType.TACIR, Status.RET)
+    assert sorted(Consent.objects.filter(recipient=PHONE).values_list("recipient_type", "status")) == [
+        (RecipientType.BIREYSEL, Status.RET), (RecipientType.TACIR, Status.RET),
     ]
+    assert not can_send(brand=brand, recipient=PHONE, recipient_type="TACIR", channel="MESAJ").allowed
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ from citizens.optout.services import (
     optout_token_for,
 )
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
+from consents.selectors import can_send
 from consents.services import consent_record
 from providers.models import Channel
 from tests import factories
@@ -128,13 +129,26 @@ def test_rfc8058_one_click_post_rejects_at_once_without_csrf(brand, onay_email):
     assert ConsentEvent.objects.filter(consent=onay_email, status=Status.RET).count() == 1
 
 
-def test_one_click_for_an_address_without_a_record_stores_a_bireysel_rejection(client, brand):
+def test_one_click_for_an_address_without_a_record_stores_a_rejection_for_every_recipient_type(client, brand):
+    # Issue 10 changed this: a BIREYSEL RET alone let the brand go on messaging the address as TACIR.
     token = optout_token_for(brand=brand, recipient=EMAIL)
     client.post(_path(token), {"List-Unsubscribe": "One-Click"})
-    consent = Consent.objects.get(brand=brand, recipient=EMAIL)
-    assert (consent.recipient_type, consent.channel, consent.status) == (
-        RecipientType.BIREYSEL, Channel.EPOSTA, Status.RET,
-    )
+    rows = Consent.objects.filter(brand=brand, recipient=EMAIL).order_by("recipient_type")
+    assert [(c.recipient_type, c.channel, c.status, c.source) for c in rows] == [
+        (RecipientType.BIREYSEL, Channel.EPOSTA, Status.RET, Source.IYS_FRAME_EPOSTA),
+        (RecipientType.TACIR, Channel.EPOSTA, Status.RET, Source.IYS_FRAME_EPOSTA),
+    ]
+    for recipient_type in RecipientType.values:
+        assert not can_send(brand=brand, recipient=EMAIL, recipient_type=recipient_type, channel="EPOSTA").allowed
+
+
+def test_confirmed_link_without_a_record_holds_for_tacir_too(client, brand):
+    token = optout_token_for(brand=brand, recipient=PHONE, channels=[Channel.ARAMA])
+    client.post(_path(token), {"channels": [Channel.ARAMA]})
+    assert sorted(Consent.objects.filter(brand=brand, recipient=PHONE).values_list("recipient_type", "channel", "status")) == [
+        (RecipientType.BIREYSEL, Channel.ARAMA, Status.RET), (RecipientType.TACIR, Channel.ARAMA, Status.RET),
+    ]
+    assert not can_send(brand=brand, recipient=PHONE, recipient_type="TACIR", channel="ARAMA").allowed
 
 
 def test_one_click_rejects_both_bireysel_and_tacir_records(client, brand, provider_actor):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from citizens.models import Citizen, CitizenAddress, OneTimeCode, OtpPurpose
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
+from consents.selectors import can_send
 from consents.services import consent_record
 from providers.models import Channel
 
@@ -176,15 +177,24 @@ def test_unknown_or_inactive_brand_page_is_404(client, brand):
     assert client.get(reverse("optout:brand", args=[brand.brand_code])).status_code == 404
 
 
-def test_no_record_gets_a_rejection_so_the_brand_cannot_start_without_fresh_consent(client, brand):
+def test_no_record_gets_a_rejection_for_every_recipient_type_so_the_brand_cannot_start_without_fresh_consent(
+    client, brand
+):
+    # Issue 10 changed this: the page stored a BIREYSEL RET only, and the brand could message as TACIR.
     start, code_url, channels_url, _ = _urls(brand)
     client.post(start, {"address": PHONE})
     client.post(code_url, {"code": last_sms_code(PHONE)})
     client.post(channels_url, {"channels": [Channel.MESAJ, Channel.ARAMA]})
-    rows = set(Consent.objects.filter(brand=brand, recipient=PHONE).values_list("channel", "status", "source"))
+    rows = set(
+        Consent.objects.filter(brand=brand, recipient=PHONE).values_list("channel", "recipient_type", "status", "source")
+    )
     assert rows == {
-        (Channel.MESAJ, Status.RET, Source.IYS_FRAME_SMS), (Channel.ARAMA, Status.RET, Source.IYS_FRAME_SMS),
+        (channel, recipient_type, Status.RET, Source.IYS_FRAME_SMS)
+        for channel in (Channel.MESAJ, Channel.ARAMA)
+        for recipient_type in (RecipientType.BIREYSEL, RecipientType.TACIR)
     }
+    for channel in (Channel.MESAJ, Channel.ARAMA):
+        assert not can_send(brand=brand, recipient=PHONE, recipient_type="TACIR", channel=channel).allowed
 
 
 def test_phone_page_refuses_an_email_channel(client, brand):

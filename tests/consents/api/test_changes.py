@@ -95,7 +95,10 @@ def test_source_filter_and_cursor_errors(api, base, brand, settings):
         via=Via.WEB,
     )
     iys = api.get(base + "/consents/changes").json()  # İYS's default source: citizens' own movements
-    assert [(row["source"], row["status"]) for row in iys["list"]] == [("IYS_WEB", "RET")]
+    # The citizen's RET is stored for both recipient types (rule 9, issue 10): two movements.
+    assert [(row["recipientType"], row["source"], row["status"]) for row in iys["list"]] == [
+        ("BIREYSEL", "IYS_WEB", "RET"), ("TACIR", "IYS_WEB", "RET"),
+    ]
     epoch_ms, _, tx = iys["after"].partition("_")
     assert epoch_ms.isdigit() and tx == iys["list"][-1]["transactionId"]
     assert api.get(base + "/consents/changes?after=" + iys["after"]).status_code == 204
