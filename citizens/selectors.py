@@ -92,7 +92,8 @@ class BrandGroup:
     @property
     def ret_count(self) -> int:
         # A brand-wide "approve again" only helps with two or more rejected channels; one has its own switch.
-        return sum(1 for c in self.consents if c.status == "RET")
+        # A channel counts once: a citizen's rejection is stored for both recipient types (rule 9).
+        return len({(c.recipient, c.channel) for c in self.consents if c.status == "RET"})
 
     @property
     def under_review(self) -> list[Consent]:

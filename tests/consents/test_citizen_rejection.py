@@ -118,7 +118,7 @@ def test_business_cannot_lift_it_as_tacir_through_the_form(setup, client):
     client.force_login(setup.user)
     data = {
         "brand": setup.brand.brand_code, "recipient": "0532 123 45 67", "channel": "MESAJ",
-        "recipient_type": "TACIR", "status": "ONAY", "source": "", "consent_date": "",
+        "recipient_type": "TACIR", "status": "ONAY", "source": "HS_WEB", "consent_date": "",
     }
     response = client.post(reverse("portal:consent_create"), data)
     assert response.status_code == 200 and "H462" in response.content.decode()
