@@ -156,7 +156,7 @@ def test_a_fresh_consent_dated_after_it_lifts_it_for_its_own_type_only(setup):
 
 # --- the data migration ------------------------------------------------------------------------
 
-_migration = importlib.import_module("consents.migrations.0010_citizen_rejection_every_recipient_type")
+_migration = importlib.import_module("consents.migrations.0012_citizen_rejection_every_recipient_type")
 
 
 def _row(brand, recipient, recipient_type, status, *, source, hours_ago, channel="MESAJ", tx):
@@ -168,7 +168,7 @@ def _row(brand, recipient, recipient_type, status, *, source, hours_ago, channel
     ConsentEvent.objects.create(
         consent=consent, brand=brand, recipient=recipient, recipient_type=recipient_type, channel=channel,
         action=EventAction.CREATE, status=status, source=source, consent_date=moment, created_at=moment,
-        transaction_id=tx, actor_kind=ActorKind.PROVIDER, actor_label="before 0010", via=Via.UPLOAD,
+        transaction_id=tx, actor_kind=ActorKind.PROVIDER, actor_label="before 0012", via=Via.UPLOAD,
     )
     return consent
 

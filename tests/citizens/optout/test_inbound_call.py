@@ -16,6 +16,7 @@ from citizens.optout.inbound_call import CallOutcome, parse_digits
 from citizens.telephony import CallReply, get_backend
 from citizens.telephony.backends import locmem
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Source, Status, Via
+from consents.selectors import can_send
 from consents.services import consent_record
 from providers.models import Channel
 
@@ -95,6 +96,10 @@ def test_a_caller_without_a_record_is_rejected_too(client, brand):
     _post(client, {"from": PHONE, "digits": str(brand.brand_code)})
     rows = Consent.objects.filter(brand=brand, recipient=PHONE)
     assert {(c.channel, c.status, c.source) for c in rows} == {(Channel.ARAMA, Status.RET, Source.IYS_CM)}
+    # For every recipient type (rule 9, issue 10): the brand may not call as TACIR either.
+    assert sorted(c.recipient_type for c in rows) == [RecipientType.BIREYSEL, RecipientType.TACIR]
+    for recipient_type in RecipientType.values:
+        assert not can_send(brand=brand, recipient=PHONE, recipient_type=recipient_type, channel="ARAMA").allowed
 
 
 @pytest.mark.django_db

@@ -26,7 +26,7 @@ CITIZEN_SOURCES = (
     "IYS_FRAME_SMS", "IYS_AHS_HAT_KAPATMA",
 )
 _IN = "(" + ", ".join(f"'{s}'" for s in CITIZEN_SOURCES) + ")"
-CREATED, CHANGED = "m0010c", "m0010u"  # transaction id prefixes (never hex: real ids are)
+CREATED, CHANGED = "m0012c", "m0012u"  # transaction id prefixes (never hex: real ids are)
 
 _SUPERSEDE = f"""
 UPDATE consents_consent AS o SET
@@ -74,14 +74,14 @@ def citizen_rejections_for_every_type(apps: StateApps | None, schema_editor: Bas
         cursor.execute(_CREATE, [now, now])
         cursor.execute(
             _HISTORY,
-            [now, "migration consents.0010", "Kayıt geçişi: vatandaş reddi her alıcı tipi için", False],
+            [now, "migration consents.0012", "Kayıt geçişi: vatandaş reddi her alıcı tipi için", False],
         )
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("consents", "0009_history_audit_copies_without_fk_checks"),
+        ("consents", "0011_via_call"),
     ]
 
     operations = [
