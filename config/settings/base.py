@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",  # Content-Security-Policy header (django-csp), see CONTENT_SECURITY_POLICY
     "axes",  # login brute force: failures per username+address, unlock in the admin
     "import_export",
     "ninja",  # the API docs page (/api/docs) serves Swagger UI from our static files, not a CDN
@@ -39,6 +41,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "consents.api.middleware.ApiFastLane",  # /api/: bearer tokens, no session/CSRF/language (consents/api)
+    # Pages (and the API docs page, which takes the full stack) carry the Content-Security-Policy.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.TurkishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +227,34 @@ API_PUSH_RETRY_BASE_SECONDS = env.int("API_PUSH_RETRY_BASE_SECONDS", default=30)
 # (CIDRs). Only then is X-Forwarded-For read, and only the entries those proxies appended.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Content-Security-Policy (django-csp). Nothing inline runs or styles: every script and stylesheet is a
+# static file of our own (the API docs' Swagger UI too), so an injected <script> or style="" does nothing.
+# The one exception is django-import-export's export page, whose template has a "select all" handler and two
+# style attributes: they are allowed by their exact hashes ('unsafe-hashes' admits hashed attributes only,
+# nothing else inline). Re-hash them if an upgrade of django-import-export changes that template.
+IMPORT_EXPORT_INLINE_HASHES = {
+    "script": ["'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],  # onSelectToggleChange(event)
+    "style": [
+        "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",  # padding: 0;
+        "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",  # font-weight: bold;
+    ],
+}
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_HASHES, *IMPORT_EXPORT_INLINE_HASHES["script"]],
+        "style-src": [SELF, UNSAFE_HASHES, *IMPORT_EXPORT_INLINE_HASHES["style"]],
+        # Swagger UI and the admin draw some icons from data: URIs in their stylesheets.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Sign-in brute force (django-axes) for the business portal and the admin; citizens sign in with one-time
 # codes, which have their own limits (citizens/otp.py), and the API token endpoint its own (consents/api).
