@@ -50,7 +50,7 @@ def test_the_upload_page_polls_its_progress_with_no_violation(watched):
     assert watched.find_element(By.ID, "upload-progress").get_attribute("value") == "0"
     # The page's script (a static file now) polls the status: progress made by the worker shows up.
     Upload.objects.filter(pk=upload.pk).update(rows_processed=500, bytes_processed=upload.size // 2)
-    WebDriverWait(watched, 10).until(lambda d: "500 / ~1000" in d.find_element(By.ID, "upload-progress-text").text)
+    WebDriverWait(watched, 10).until(lambda d: "500 / ~1.000" in d.find_element(By.ID, "upload-progress-text").text)
     assert watched.find_element(By.ID, "upload-progress").get_attribute("value") != "0"
     _open(watched, "/isletme/yuklemeler/yeni/")
     assert watched.find_element(By.NAME, "file")
