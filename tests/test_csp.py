@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -79,3 +81,18 @@ def test_the_api_itself_answers_without_the_page_policy():
     # JSON for machines: the fast lane skips page middleware, and a policy would mean nothing to a client.
     response = Client().get("/api/info/city")
     assert "Content-Security-Policy" not in response
+
+
+def test_no_template_of_ours_needs_inline_code():
+    """What the policy would block cannot creep back into any template (pages not opened above included)."""
+    root = Path(settings.BASE_DIR)
+    offenders = []
+    paths = sorted((root / "templates").rglob("*.html")) + sorted(root.glob("*/templates/**/*.html"))
+    assert len(paths) > 40  # the templates really were found
+    for path in paths:
+        html = path.read_text(encoding="utf-8")
+        for pattern in (INLINE_SCRIPT, INLINE_HANDLER, INLINE_STYLE, re.compile(r"<style\b", re.IGNORECASE)):
+            match = pattern.search(html)
+            if match:
+                offenders.append(f"{path.relative_to(root)}: {match.group(0)[:60]}")
+    assert offenders == []
