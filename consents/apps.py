@@ -11,6 +11,7 @@ class ConsentsConfig(AppConfig):
         # models or the core admin) keeps imports pointing one way: core <- capabilities <- app wiring.
         from .api import admin as _api_admin  # noqa: F401
         from .api import signals as api_signals
+        from .ledger import admin as _ledger_admin  # noqa: F401
         from .review import admin as _review_admin  # noqa: F401
         from .uploads import admin as _uploads_admin  # noqa: F401
 

@@ -38,4 +38,5 @@ urlpatterns = [
     path("", include("consents.portal.urls")),
     path("yuklemeler/", include("consents.uploads.urls")),  # bulk CSV upload (consents/uploads)
     path("api-kullanicilari/", include("consents.api.portal")),  # API users and activity (consents/api/portal.py)
+    path("mutabakat/", include("consents.ledger.urls")),  # daily reconciliation (consents/ledger)
 ]

@@ -169,7 +169,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("API_HEALTH_EVERY_S", default=15 * 60),
         "options": {"expires": env.float("API_HEALTH_EVERY_S", default=15 * 60)},
     },
+    # History rows join their brand's hash chain (consents.ledger.chain): lazily, by one sealer.
+    "seal-history": {
+        "task": "consents.ledger.seal_history",
+        "schedule": env.float("HISTORY_SEAL_EVERY_S", default=60),
+        "options": {"expires": env.float("HISTORY_SEAL_EVERY_S", default=60)},
+    },
+    # Yesterday's reconciliation (mutabakat) of every brand with movements, after midnight in Istanbul.
+    "build-daily-reconciliation": {"task": "consents.ledger.build_daily", "schedule": crontab(minute=20, hour=0)},
 }
+# Rows older than this are surely committed (longer than any transaction); the sealer stops re-checking them.
+HISTORY_SEAL_SAFE_AFTER_S = env.int("HISTORY_SEAL_SAFE_AFTER_S", default=3600)
 # İYS judges a caller's success rate only from this many requests in 24 hours on.
 API_HEALTH_MIN_REQUESTS = env.int("API_HEALTH_MIN_REQUESTS", default=20_000)
 # Who is e-mailed about integrator alerts; empty = every active staff user with an address.

@@ -16,6 +16,7 @@ from .errors import IysError, error_response
 from .validation import iys_validation_error
 from .views_consents import router as consents_router
 from .views_info import router as info_router
+from .views_reconciliation import router as reconciliation_router
 from .views_setup import router as setup_router
 from .views_token import router as token_router
 
@@ -82,6 +83,7 @@ api.add_router("", token_router)
 api.add_router("", consents_router)
 api.add_router("", setup_router)
 api.add_router("", info_router)
+api.add_router("", reconciliation_router)
 
 
 @api.exception_handler(IysError)

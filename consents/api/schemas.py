@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -288,3 +288,37 @@ class TownOut(Schema):
     name: str
     code: int
     city_code: int
+
+
+class AgreementOut(Schema):
+    processStatus: Optional[str] = None
+    hashValue: Optional[str] = None
+    hashMethod: Optional[str] = None
+    agreementStatus: Optional[bool] = None
+    agreementCaptured: Optional[bool] = None
+    movementCount: Optional[int] = Field(None, description="ileti: günün hareket sayısı.")
+    chainHead: Optional[str] = Field(None, description="ileti: günün bağlandığı geçmiş zincirinin başı.")
+    chainSeq: Optional[int] = None
+    seal: Optional[str] = Field(None, description="ileti: SHA-384(hashValue + '|' + chainHead).")
+
+
+class AgreementIn(Lenient):
+    # Any JSON value: anything but `true` is İYS's H512, not a validation error of another code.
+    agreementStatus: Optional[Any] = None
+
+
+class ChangeCounts(Schema):
+    source: str
+    approval: int
+    rejection: int
+    pending: int
+    total: int
+
+
+class ChangeStat(Schema):
+    type: str
+    consents: list[ChangeCounts]
+
+
+class ChangeSummaryOut(Schema):
+    changeStats: list[ChangeStat]

@@ -36,6 +36,7 @@ from .consent import (
     Via,
     new_transaction_id,
 )
+from .ledger import ChainHead, DailyReconciliation, HistoryLink, ProcessStatus, SealState
 from .review import NotificationKind, NotificationState, ReviewNotification
 from .uploads import Upload, UploadRefusal, UploadShard, UploadState
 
@@ -52,11 +53,14 @@ __all__ = [
     "ApiUserKind",
     "BatchItemStatus",
     "BatchState",
+    "ChainHead",
     "Consent",
     "ConsentEvent",
+    "DailyReconciliation",
     "DeclarationPeriod",
     "DeliveryState",
     "EventAction",
+    "HistoryLink",
     "IntegratorAlert",
     "LateRejection",
     "LateRejectionManager",
@@ -64,10 +68,12 @@ __all__ = [
     "NotificationState",
     "PushDelivery",
     "PushRegistration",
+    "ProcessStatus",
     "PushState",
     "RecipientType",
     "RetailerAccess",
     "ReviewNotification",
+    "SealState",
     "Source",
     "Status",
     "Upload",

@@ -52,6 +52,11 @@ IMPLEMENTED = [
     ("get", "/info/city/{code}"),
     ("get", "/info/town"),
     ("get", "/info/town/{code}"),
+    ("get", "/sps/{iysCode}/brands/{brandCode}/agreements/{reportDate}"),
+    ("put", "/sps/{iysCode}/brands/{brandCode}/agreements/{reportDate}"),
+    ("get", "/sps/{iysCode}/brands/{brandCode}/agreements/{reportDate}/timestamp"),
+    ("get", "/sps/{iysCode}/brands/{brandCode}/changes/{reportDate}/file"),
+    ("get", "/sps/{iysCode}/brands/{brandCode}/changes/{reportDate}/recipients/{recipientType}"),
 ]
 
 # --- The official schemas, resolved and patched -------------------------------------------------
