@@ -30,6 +30,7 @@ from .chunks import VALUE_MAX, Chunk, Refusal, UploadContext
 from .parsing import display_cell, open_rows
 from .pg_apply import PostgresApplier
 from .row_apply import RowApplier
+from .sqlite_apply import SqliteApplier, sqlite_supported
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ def build_context(upload: Upload, *, now: dt.datetime | None = None) -> UploadCo
 def default_applier(context: UploadContext) -> Any:
     if connection.vendor == "postgresql":
         return PostgresApplier(context)
+    if connection.vendor == "sqlite" and sqlite_supported():
+        return SqliteApplier(context)
     return RowApplier(context)
 
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from consents import people
@@ -21,7 +22,10 @@ from consents.errors import ConsentRuleError
 from consents.models import Consent, ConsentEvent, UploadRefusal, Via
 from consents.selectors import can_send
 from consents.services import consent_reject_by_citizen
+from consents.uploads.engine import build_context, default_applier
+from consents.uploads.pg_apply import PostgresApplier
 from consents.uploads.services import upload_process
+from consents.uploads.sqlite_apply import SqliteApplier
 from tests import factories
 
 from .uploads.helpers import make_upload
@@ -270,6 +274,9 @@ def test_service_and_bulk_upload_agree_on_every_case(period_open: bool):
     upload = make_upload(brand=bulk, user=user, content=out.getvalue())
     done = upload_process(upload_id=upload.pk)
     assert done.state == "DONE", done.error_message
+    # The set-based path of the database at hand is the one compared (run with --ds=config.settings.test_sqlite).
+    expected_path = {"postgresql": PostgresApplier, "sqlite": SqliteApplier}[connection.vendor]
+    assert isinstance(default_applier(build_context(done)), expected_path)
 
     codes = dict(UploadRefusal.objects.filter(upload=done).values_list("line", "code"))
     actual = []
