@@ -72,6 +72,6 @@ def test_export_uploads_back_all_unchanged(client, kind):
 
     upload = _upload_back(client, setup, f"izinler.{kind}", content)
     assert (upload.inserted, upload.updated, upload.refused) == (0, 0, 0), upload.refusals_by_code
-    assert upload.unchanged == total == 5
+    assert upload.unchanged == total >= 5
     assert ConsentEvent.objects.count() == events
     assert list(Consent.objects.order_by("id").values()) == before
