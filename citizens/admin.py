@@ -5,7 +5,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AddressClaimEvent, Citizen, CitizenAddress, DevMessage, OneTimeCode
+from .models import (
+    AddressClaimEvent,
+    Citizen,
+    CitizenAddress,
+    DevMessage,
+    OneTimeCode,
+    RejectionOverrideNotice,
+)
 
 
 class CitizenAddressInline(admin.TabularInline):
@@ -89,4 +96,23 @@ class DevMessageAdmin(admin.ModelAdmin):
     search_fields = ("to",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(RejectionOverrideNotice)
+class RejectionOverrideNoticeAdmin(admin.ModelAdmin):
+    """What citizens were told about ONAY recorded over their rejection (read-only: the task writes it)."""
+
+    list_display = ("id", "created_at", "address", "state", "attempts", "sent_at", "event")
+    list_filter = ("state",)
+    search_fields = ("address", "=event__id")
+    raw_id_fields = ("event",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RejectionOverrideNotice | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: RejectionOverrideNotice | None = None) -> bool:
         return False

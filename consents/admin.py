@@ -87,7 +87,7 @@ class ConsentEventAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdm
         "created_at", "recipient", "channel", "action", "previous_status", "status", "source", "brand",
         "actor_kind", "actor_label", "via", "late_report",
     )
-    list_filter = ("action", "status", "actor_kind", "via", "late_report", "channel")
+    list_filter = ("action", "status", "actor_kind", "via", "late_report", "overrides_citizen_rejection", "channel")
     search_fields = ("recipient", "=transaction_id", "actor_label", "=brand__brand_code")
     list_select_related = ("brand",)
     show_full_result_count = False

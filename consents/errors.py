@@ -140,6 +140,13 @@ ERRORS: dict[str, ErrorText] = {
         422, "Vatandaş işlemleri yalnızca IYS_* kaynaklarıyla kaydedilir.",
         "Citizen actions are recorded with IYS_* sources only.",
     ),
+    "ILT005": ErrorText(
+        422,
+        "Alıcı bu kanalı kendisi reddetti ({rejected_at}). Onay kaydetmek için alıcının yeniden onay verdiğini "
+        "gösteren kanıtı not olarak yazın; izin tarihi retten sonra olmalıdır.",
+        "The recipient rejected this channel themselves ({rejected_at}). To record a consent, describe the "
+        "evidence that the recipient consented again; the consent date must be after the rejection.",
+    ),
     "H119": ErrorText(
         422,
         "İzin kaynağı (source) için uygun değerler: HS_FIZIKSEL_ORTAM, HS_ISLAK_IMZA, HS_WEB, HS_CAGRI_MERKEZI, "

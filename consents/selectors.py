@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from providers.models import Brand, Provider
 
-from .models import Consent, ConsentEvent, DeclarationPeriod, RecipientType, Status
+from .models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, RecipientType, Status
 from .recipients import try_normalize
 from .rules import ISTANBUL, PeriodInfo
 
@@ -56,6 +56,28 @@ def consents_of_brand(brand: Brand) -> QuerySet[Consent]:
 
 def consent_history(consent: Consent) -> QuerySet[ConsentEvent]:
     return ConsentEvent.objects.filter(consent=consent).order_by("-id")
+
+
+def citizen_rejection_in_force(consent_id: int | None) -> ConsentEvent | None:
+    """The consent's latest movement when it is the recipient's own RET (web, opt-out page, link, SMS)."""
+    if consent_id is None:
+        return None
+    latest = ConsentEvent.objects.filter(consent_id=consent_id).order_by("-id").first()
+    if latest is None or latest.status != Status.RET or latest.actor_kind != ActorKind.CITIZEN:
+        return None
+    return latest
+
+
+def citizen_rejection_for_key(
+    *, brand: Brand, recipient: str, recipient_type: str, channel: str
+) -> ConsentEvent | None:
+    """The citizen's own RET in force on a key, if any (what the portal warns about before an ONAY)."""
+    consent_id = (
+        Consent.objects.filter(brand=brand, recipient=recipient, recipient_type=recipient_type, channel=channel)
+        .values_list("id", flat=True)
+        .first()
+    )
+    return citizen_rejection_in_force(consent_id)
 
 
 def consents_of_recipients(recipients: Iterable[str]) -> QuerySet[Consent]:

@@ -8,13 +8,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from providers.models import LARGE_TIER_THRESHOLD, Brand, Provider, Retailer, Tier
+from providers.models import Brand, Provider, Retailer, tier_for_count
 
 from .actors import Actor
 from .errors import ConsentRuleError
 from .models import ActorKind, Consent, ConsentEvent, EventAction, RecipientType, Status, new_transaction_id
 from .rules import Movement, Origin, Outcome, Stored, check_movement, check_transition
 from .selectors import (
+    citizen_rejection_in_force,
     declaration_period_open_for,
     last_closed_period_for,
     period_info,
@@ -110,12 +111,19 @@ def consent_record(
     actor: Actor,
     via: str,
     allow_unchanged: bool = False,
+    evidence_note: str = "",
+    require_override_evidence: bool = False,
     now: dt.datetime | None = None,
 ) -> MovementResult:
     """Record one movement of a consent (a first record, or a status change).
 
     Raises ConsentRuleError with the İYS code when a rule refuses it. A movement that would not
     change anything raises H174, unless `allow_unchanged` (bulk paths report it as unchanged).
+
+    A provider's ONAY over the recipient's own RET is marked on its history row
+    (`overrides_citizen_rejection`) whatever the path; with `require_override_evidence` (the portal,
+    where a person can write one) it is refused with ILT005 unless `evidence_note` says what proves
+    the recipient consented again. İYS's API and upload format have no such field: they are marked only.
     """
     now = now or timezone.now()
     movement = validate_movement(
@@ -142,6 +150,8 @@ def consent_record(
                 origin=origin,
                 now=now,
                 allow_unchanged=allow_unchanged,
+                evidence_note=(evidence_note or "").strip(),
+                require_override_evidence=require_override_evidence,
             )
         except IntegrityError:
             # Two first records of the same key raced; the loser retries against the winner's row.
@@ -161,6 +171,8 @@ def _apply(
     origin: Origin,
     now: dt.datetime,
     allow_unchanged: bool,
+    evidence_note: str = "",
+    require_override_evidence: bool = False,
 ) -> MovementResult:
     current = (
         Consent.objects.select_for_update()
@@ -178,6 +190,16 @@ def _apply(
         if not allow_unchanged:
             raise ConsentRuleError("H174", field="status", value=movement.status, status=current.status)
         return MovementResult(current, None, outcome)
+
+    overrides = False
+    if current is not None and origin is Origin.PROVIDER and movement.status == Status.ONAY:
+        rejection = citizen_rejection_in_force(current.pk)
+        overrides = rejection is not None
+        if overrides and require_override_evidence and not evidence_note:
+            raise ConsentRuleError(
+                "ILT005", field="evidenceNote", value="",
+                rejected_at=timezone.localtime(rejection.created_at).strftime("%d.%m.%Y %H:%M"),
+            )
 
     consent_date = movement.consent_date or now
     transaction_id = new_transaction_id()
@@ -241,6 +263,8 @@ def _apply(
         via=via,
         late_report=movement.late_report,
         review_until=movement.review_until if movement.status == Status.ONAY else None,
+        overrides_citizen_rejection=overrides,
+        evidence_note=evidence_note if movement.status == Status.ONAY else "",
     )
     return MovementResult(current, event, Outcome.CREATE if previous_status is None else Outcome.CHANGE)
 
@@ -310,10 +334,6 @@ def consent_approve_by_citizen(
         via=via,
         allow_unchanged=True,
     )
-
-
-def tier_for_count(count: int) -> str:
-    return Tier.LARGE if count > LARGE_TIER_THRESHOLD else Tier.SMALL
 
 
 def provider_refresh_tier(*, provider: Provider, now: dt.datetime | None = None) -> Provider:

@@ -19,6 +19,11 @@ class Tier(models.TextChoices):
 LARGE_TIER_THRESHOLD = 150_000
 
 
+def tier_for_count(count: int) -> str:
+    """The tier a number of distinct approved addresses puts a provider in (FAQ: more than 150,000 is large)."""
+    return Tier.LARGE if count > LARGE_TIER_THRESHOLD else Tier.SMALL
+
+
 class Channel(models.TextChoices):
     MESAJ = "MESAJ", _("Mesaj (SMS)")
     ARAMA = "ARAMA", _("Arama")

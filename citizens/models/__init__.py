@@ -1,7 +1,8 @@
 """The citizens app's models, one module per concern, imported here by name so Django finds them.
 
 - citizen.py: citizens, their verified addresses, claim history, one-time codes, the dev outbox;
-- complaints.py: complaints about messages received without consent (used by citizens/complaints/).
+- complaints.py: complaints about messages received without consent (used by citizens/complaints/);
+- notices.py: telling a citizen that a business recorded ONAY over their own rejection (citizens/notices.py).
 
 Models stay in the "citizens" app (same app_label, same tables); model modules import only other apps'
 models, never services, views or tasks.
@@ -17,6 +18,7 @@ from .citizen import (
     OtpPurpose,
 )
 from .complaints import Complaint, ComplaintEvent, ComplaintStatus, SnapshotStatus
+from .notices import OverrideNoticeState, RejectionOverrideNotice
 
 __all__ = [
     "AddressClaimAction",
@@ -30,5 +32,7 @@ __all__ = [
     "DevMessage",
     "OneTimeCode",
     "OtpPurpose",
+    "OverrideNoticeState",
+    "RejectionOverrideNotice",
     "SnapshotStatus",
 ]

@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Yesterday's reconciliation (mutabakat) of every brand with movements, after midnight in Istanbul.
     "build-daily-reconciliation": {"task": "consents.ledger.build_daily", "schedule": crontab(minute=20, hour=0)},
+    # Citizens told when a business recorded ONAY over their own RET; catches the upload path's rows.
+    "rejection-override-notices": {
+        "task": "citizens.notify_rejection_overrides", "schedule": 5 * 60, "options": {"expires": 5 * 60},
+    },
 }
 # Rows older than this are surely committed (longer than any transaction); the sealer stops re-checking them.
 HISTORY_SEAL_SAFE_AFTER_S = env.int("HISTORY_SEAL_SAFE_AFTER_S", default=3600)

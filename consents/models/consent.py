@@ -230,6 +230,11 @@ class ConsentEvent(models.Model):
     # A provider-reported rejection that arrived after 3 business days: stored, flagged for operators.
     late_report = models.BooleanField(default=False)
     review_until = models.DateTimeField(null=True, blank=True)
+    # A provider's ONAY recorded over the recipient's own rejection (the latest movement was the citizen's RET):
+    # the citizen is told, and operators can find these. Database defaults: the upload's SQL INSERTs rows too.
+    overrides_citizen_rejection = models.BooleanField(default=False, db_default=False)
+    # What the provider says proves the recipient consented again (required on the portal for an override).
+    evidence_note = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("izin hareketi")
@@ -243,6 +248,10 @@ class ConsentEvent(models.Model):
             models.Index(fields=["brand", "id"], name="event_change_feed_idx"),
             models.Index(fields=["recipient", "id"], name="event_by_recipient_idx"),
             models.Index(fields=["id"], condition=Q(late_report=True), name="event_late_reports_idx"),
+            # The notification sweep and operators look up overrides of citizens' rejections: few rows.
+            models.Index(
+                fields=["id"], condition=Q(overrides_citizen_rejection=True), name="event_rejection_overrides_idx"
+            ),
         ]
 
     def __str__(self) -> str:

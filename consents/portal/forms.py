@@ -51,6 +51,7 @@ ERROR_FIELDS = {
     "recipientType": "recipient_type",
     "retailerCode": "retailer_code",
     "brandCode": "brand",
+    "evidenceNote": "evidence_note",
 }
 
 
@@ -150,6 +151,14 @@ class ConsentForm(forms.Form):
         label=_("Bayi numarası"), required=False, max_length=16,
         help_text=_("İzni bir bayiniz topladıysa onun 8 haneli numarası."),
     )
+    evidence_note = forms.CharField(
+        label=_("Yeniden onayın kanıtı"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Yalnız alıcı bu kanalı kendisi reddettiyse gerekir: alıcının retten sonra yeniden onay verdiğini "
+            "gösteren belge ya da kayıt (ör. imzalı form no, çağrı kaydı, web formu işlem numarası)."
+        ),
+    )
 
     def __init__(self, *args: Any, accesses: list[BrandAccess], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -220,6 +229,18 @@ class ConsentForm(forms.Form):
     def _person_error(self, err: ConsentRuleError) -> None:
         if err.field not in self.errors:
             self.add_error(err.field, people.refusal_for_person(err))
+
+    def key(self) -> tuple[BrandAccess, str, str, str] | None:
+        """The consent key the (bound or pre-filled) form names, when it names one fully and readably."""
+        source = self.data if self.is_bound else self.initial
+        code = source.get("brand") or ""
+        access = next((a for a in self.accesses if str(a.brand.brand_code) == code), None)
+        recipient = try_normalize(source.get("recipient") or "")
+        recipient_type = (source.get("recipient_type") or "").upper()
+        channel = (source.get("channel") or "").upper()
+        if access is None or recipient is None or not recipient_type or not channel:
+            return None
+        return access, recipient, recipient_type, channel
 
     def add_rule_error(self, err: ConsentRuleError) -> None:
         field = ERROR_FIELDS.get(err.field or "")

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from consents.errors import ConsentRuleError
 from consents.models import ActorKind, Consent, ConsentEvent, Via
 from consents.rules import ISTANBUL
-from consents.selectors import consent_history
+from consents.selectors import citizen_rejection_for_key, consent_history
 from consents.services import consent_record
 from consents.spreadsheets import XLSX_CONTENT_TYPE
 from providers.context import actor_for, brand_accesses, provider_required, visible_brand_ids
@@ -103,6 +103,14 @@ def consent_create(request: HttpRequest) -> HttpResponse:
     # The detail page links here with the key filled in, to change a consent's status.
     initial = {k: request.GET[k] for k in ("brand", "recipient", "channel", "recipient_type", "status") if k in request.GET}
     form = ConsentForm(request.POST or None, accesses=accesses, initial=initial)
+    # The recipient's own rejection in force on this key is shown before anyone turns it back into a consent.
+    key = form.key()
+    rejection = None
+    if key is not None:
+        access, recipient, recipient_type, channel = key
+        rejection = citizen_rejection_for_key(
+            brand=access.brand, recipient=recipient, recipient_type=recipient_type, channel=channel
+        )
     if request.method == "POST" and form.is_valid():
         access = form.access()
         if access is None:
@@ -121,6 +129,8 @@ def consent_create(request: HttpRequest) -> HttpResponse:
                     retailer_code=None if access.as_dealer else (data["retailer_code"] or None),
                     actor=actor_for(request, access),
                     via=Via.WEB,
+                    evidence_note=data["evidence_note"],
+                    require_override_evidence=True,
                 )
             except ConsentRuleError as err:
                 form.add_rule_error(err)
@@ -135,7 +145,7 @@ def consent_create(request: HttpRequest) -> HttpResponse:
                     },
                 )
                 return redirect("portal:consent_detail", pk=result.consent.pk)
-    return render(request, "portal/consent_form.html", {"form": form})
+    return render(request, "portal/consent_form.html", {"form": form, "citizen_rejection": rejection})
 
 
 @provider_required()

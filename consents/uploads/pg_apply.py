@@ -140,13 +140,18 @@ ev AS (
     INSERT INTO consents_consentevent (
         consent_id, brand_id, recipient, recipient_type, channel, action, previous_status, status, source,
         consent_date, created_at, transaction_id, retailer_id, actor_kind, actor_user_id, actor_ref, actor_label,
-        via, late_report, review_until)
+        via, late_report, review_until, overrides_citizen_rejection)
     SELECT up.id, %(brand)s, up.recipient, up.recipient_type, up.channel,
         CASE WHEN up.inserted THEN 'CREATE' ELSE 'CHANGE' END,
         CASE WHEN up.inserted THEN NULL WHEN up.status = 'ONAY' THEN 'RET' ELSE 'ONAY' END,
         up.status, up.source, up.consent_date, %(now)s, up.transaction_id, cls.retailer_id,
         %(actor_kind)s, %(actor_user)s, %(actor_ref)s, %(actor_label)s, %(via)s, cls.late_report,
-        CASE WHEN up.status = 'ONAY' THEN cls.review_until END
+        CASE WHEN up.status = 'ONAY' THEN cls.review_until END,
+        -- ONAY over the recipient's own RET (consents.selectors.citizen_rejection_in_force): the statement's
+        -- snapshot still shows the previous latest history row, so this reads the rejection being replaced.
+        COALESCE(NOT up.inserted AND up.status = 'ONAY' AND (
+            SELECT e.actor_kind = 'CITIZEN' AND e.status = 'RET' FROM consents_consentevent e
+            WHERE e.consent_id = up.id ORDER BY e.id DESC LIMIT 1), false)
     FROM up JOIN cls ON cls.verdict = 'P' AND cls.recipient = up.recipient
         AND cls.recipient_type = up.recipient_type AND cls.channel = up.channel
 )
