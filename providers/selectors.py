@@ -40,6 +40,8 @@ from .models import (
     Retailer,
     RetailerLinkInvitation,
     Role,
+    Tier,
+    tier_for_count,
 )
 
 CHART_DAYS = 30
@@ -52,6 +54,8 @@ class PeriodRow:
     is_open: bool
     is_upcoming: bool
     in_review: bool
+    pending: int = 0  # the provider's declared consents of this period still under citizen review
+    other_tier: bool = False  # listed because consents of it are under review, not because of today's tier
 
 
 @dataclass(slots=True)
@@ -80,6 +84,17 @@ class Dashboard:
     refresh_due: bool = False  # stale numbers: the caller queues a background refresh
 
     @property
+    def counted_tier(self) -> str | None:
+        """The tier the last count gives; differs from `provider.tier` only when an operator pinned it."""
+        if self.provider.tier_counted_at is None:
+            return None
+        return tier_for_count(self.provider.approved_address_count)
+
+    @property
+    def counted_tier_label(self) -> str:
+        return Tier(self.counted_tier).label if self.counted_tier else ""
+
+    @property
     def channel_rows(self) -> list[tuple[str, str, int, int]]:
         return [
             (value, label, self.by_channel[value][Status.ONAY], self.by_channel[value][Status.RET])
@@ -87,10 +102,15 @@ class Dashboard:
         ]
 
 
-def periods_for_tier(provider: Provider, *, today: dt.date) -> list[PeriodRow]:
-    """The declaration periods of the provider's (effective) tier, with where today falls in them."""
+def periods_for_tier(
+    provider: Provider, *, today: dt.date, pending_by_period: dict[int, int] | None = None
+) -> list[PeriodRow]:
+    """The periods of the provider's (effective) tier, and any other period whose declarations of this
+    provider are still under citizen review (declared under an earlier tier), with where today falls."""
+    pending_by_period = pending_by_period or {}
     rows = []
-    for period in DeclarationPeriod.objects.filter(tier=provider.tier).order_by("declare_until"):
+    periods = DeclarationPeriod.objects.filter(Q(tier=provider.tier) | Q(pk__in=list(pending_by_period)))
+    for period in periods.order_by("declare_until", "tier"):
         opened = period.opens_on is None or period.opens_on <= today
         rows.append(
             PeriodRow(
@@ -98,6 +118,8 @@ def periods_for_tier(provider: Provider, *, today: dt.date) -> list[PeriodRow]:
                 is_open=opened and today <= period.declare_until,
                 is_upcoming=not opened,
                 in_review=period.visible_from <= today <= period.review_until,
+                pending=pending_by_period.get(period.pk, 0),
+                other_tier=period.tier != provider.tier,
             )
         )
     return rows
@@ -114,6 +136,7 @@ class DashboardNumbers:
     rejections_7d: int
     citizen_rejections_7d: int
     days: list[DayMovements]
+    pending_by_period: dict[int, int] = field(default_factory=dict)
 
 
 def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None = None) -> DashboardNumbers:
@@ -133,10 +156,17 @@ def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None =
     for brand_id, channel, status, n in grouped:
         by_channel[channel][status] += n
         by_brand[brand_id][status] += n
-    # The partial consent_review_due_idx holds exactly the declarations not finalised yet.
-    pending = Consent.objects.filter(
-        brand_id__in=brand_ids, status=Status.ONAY, review_until__isnull=False, finalized_at__isnull=True
-    ).count()
+    # The partial consent_review_due_idx holds exactly the declarations not finalised yet; by period, so the
+    # card's total and the period table are one count.
+    pending_by_period = dict(
+        Consent.objects.filter(
+            brand_id__in=brand_ids, status=Status.ONAY, review_until__isnull=False, finalized_at__isnull=True
+        )
+        .values_list("declaration_period_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    pending = sum(pending_by_period.values())
 
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
     since = dt.datetime.combine(first_day, dt.time(), tzinfo=ISTANBUL)
@@ -169,6 +199,7 @@ def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None =
         rejections_7d=rejections,
         citizen_rejections_7d=citizen_rejections,
         days=list(days.values()),
+        pending_by_period={k: v for k, v in pending_by_period.items() if k is not None},
     )
 
 
@@ -183,7 +214,8 @@ MANUAL_REFRESH_SECONDS = 10
 def _cache_key(provider_id: int, brand_ids: list[int]) -> str:
     # The brand set is part of the key, so adding a brand shows at once.
     brands = hashlib.sha1(",".join(map(str, sorted(brand_ids))).encode()).hexdigest()[:12]
-    return f"portal:dashboard:{provider_id}:{brands}"
+    # v2: DashboardNumbers gained pending_by_period; older pickles must not be read back.
+    return f"portal:dashboard:v2:{provider_id}:{brands}"
 
 
 def refresh_dashboard_numbers(*, provider_id: int) -> DashboardNumbers:
@@ -223,7 +255,7 @@ def build_dashboard(
     zero = {Status.ONAY: 0, Status.RET: 0}
     return Dashboard(
         provider=provider,
-        periods=periods_for_tier(provider, today=today),
+        periods=periods_for_tier(provider, today=today, pending_by_period=numbers.pending_by_period),
         by_channel=numbers.by_channel,
         by_brand=[
             (b, numbers.by_brand.get(b.pk, zero)[Status.ONAY], numbers.by_brand.get(b.pk, zero)[Status.RET])

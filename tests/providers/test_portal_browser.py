@@ -49,3 +49,29 @@ def test_sign_in_and_see_the_dashboard_with_its_chart(browser):
     # The nav leads to the consent list with the same data.
     browser.find_element(By.LINK_TEXT, "İzinler").click()
     assert "60 kayıt" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_the_header_is_compact_on_a_phone(browser):
+    membership = factories.MembershipFactory(role=Role.OWNER, provider__name="Çok Uzun Adlı Ticaret ve Sanayi A.Ş.")
+    factories.BrandFactory(provider=membership.provider, is_master=True)
+    browser.set_window_size(390, 844)
+    browser_sign_in(browser, membership.user.username)
+    # The viewport of a 390x844 phone (window chrome aside, headless windows are the viewport).
+    assert browser.execute_script("return window.innerWidth") <= 400
+    topbar = browser.execute_script("return document.querySelector('.topbar').getBoundingClientRect().height")
+    context_bottom = browser.execute_script(
+        "return document.querySelector('.portal-context').getBoundingClientRect().bottom"
+    )
+    h1_top = browser.execute_script("return document.querySelector('main h1').getBoundingClientRect().top")
+    # It was 184 px before (five rows of links); two rows of header and one line of context now.
+    assert topbar <= 96, topbar
+    assert context_bottom <= 140, context_bottom
+    assert h1_top <= 160, h1_top
+    # Nothing wider than the screen: the menu scrolls inside its own row, every item still reachable.
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    last = browser.find_element(By.CSS_SELECTOR, ".topbar nav a:last-of-type")
+    browser.execute_script("arguments[0].scrollIntoView()", last)
+    assert last.is_displayed()
+    # The logout stays on the context line, beside the provider's (cut) name.
+    logout = browser.find_element(By.CSS_SELECTOR, ".portal-context > form button")
+    assert logout.is_displayed() and logout.location["y"] < context_bottom

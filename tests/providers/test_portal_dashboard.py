@@ -207,3 +207,64 @@ def test_stale_numbers_are_recomputed_by_a_real_worker(client, celery_worker):
             break
         time.sleep(0.2)
     assert client.get(reverse("portal:dashboard")).context["board"].total == 12
+
+
+def _declared(brand, period, n: int) -> None:
+    """n declared consents of `period` still under citizen review."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from consents.models import Consent
+
+    now = timezone.now()
+    Consent.objects.bulk_create([
+        Consent(
+            brand=brand, recipient=f"+90532700{i:04d}", recipient_type="BIREYSEL", channel="MESAJ", status="ONAY",
+            source="HS_2015", consent_date=now - dt.timedelta(days=400), created_at=now, updated_at=now,
+            transaction_id=f"declared-{period.pk}-{i}", declaration_period=period,
+            review_until=now + dt.timedelta(days=20),
+        )
+        for i in range(n)
+    ])
+
+
+def test_tier_count_and_periods_agree_and_the_period_under_review_is_listed(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    # An operator pinned the tier to LARGE; the count says SMALL; 3 declarations of the SMALL period are
+    # still under review: the card says why, and the period table lists that period with its 3.
+    setup = make_setup(tier=Tier.LARGE, tier_pinned=True, approved_address_count=1268,
+                       tier_counted_at=timezone.now())
+    client.force_login(setup.user)
+    factories.DeclarationPeriodFactory(tier=Tier.LARGE, name="Büyükler dönemi")
+    today = timezone.localdate()
+    small = factories.DeclarationPeriodFactory(
+        tier=Tier.SMALL, name="Küçükler dönemi", opens_on=today - dt.timedelta(days=60),
+        declare_until=today - dt.timedelta(days=10), visible_from=today - dt.timedelta(days=9),
+        review_until=today + dt.timedelta(days=20),
+    )
+    factories.DeclarationPeriodFactory(tier=Tier.SMALL, name="Başka küçük dönem")
+    _declared(setup.brand, small, 3)
+    response = client.get(reverse("portal:dashboard"))
+    board = response.context["board"]
+    page = response.content.decode()
+    assert "1.268 onaylı adres" in page
+    assert "sayıma göre kademeniz Küçük (150.000 ve daha az onaylı adres) olurdu" in page
+    assert board.pending_review == 3
+    row = page[page.index(f'id="period-{small.pk}"'):]
+    row = row[: row.index("</tr>")]
+    assert "Küçükler dönemi" in row and ">3</a>" in row and "itiraz süresinde" in row
+    assert sum(r.pending for r in board.periods) == board.pending_review
+    assert "Büyükler dönemi" in page and "Başka küçük dönem" not in page
+
+
+def test_an_unpinned_tier_needs_no_explanation(client):
+    from django.utils import timezone
+
+    setup = make_setup(tier=Tier.SMALL, approved_address_count=1268, tier_counted_at=timezone.now())
+    client.force_login(setup.user)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert 'id="tier-pinned"' not in page and "1.268 onaylı adres" in page
