@@ -230,3 +230,30 @@ def check_transition(stored: Stored | None, movement: Movement, *, origin: Origi
                 stored=timezone.localtime(stored.consent_date).strftime("%Y-%m-%d %H:%M:%S"),
             )
     return Outcome.CHANGE
+
+
+class SendReason(str, Enum):
+    """Why "may I send?" answers as it does (rule 11); ileti's may-send endpoint names it."""
+
+    ONAY = "ONAY"
+    UNDER_REVIEW = "UNDER_REVIEW"  # a declared ONAY the citizen may still reject: may send, and told so
+    TACIR_NO_RECORD = "TACIR_NO_RECORD"  # opt-out: may send until the merchant rejects
+    CITIZEN_REJECTED = "CITIZEN_REJECTED"  # the citizen's own RET (IYS_* source), for every recipient type
+    RET = "RET"  # a rejection the provider recorded
+    NO_RECORD = "NO_RECORD"  # an individual without a record: opt-in, no permission
+
+
+ALLOWED_REASONS = frozenset({SendReason.ONAY, SendReason.UNDER_REVIEW, SendReason.TACIR_NO_RECORD})
+
+
+def send_reason(*, recipient_type: str, status: str | None, source: str | None, under_review: bool) -> SendReason:
+    """Rule 11 on the stored record of the key asked about (None: no record).
+
+    BIREYSEL may be messaged only with ONAY (also while under review); TACIR unless RET. A citizen's
+    rejection is stored as RET for every recipient type (rule 9), so it answers "no" for both.
+    """
+    if status is None:
+        return SendReason.TACIR_NO_RECORD if recipient_type == RecipientType.TACIR else SendReason.NO_RECORD
+    if status == Status.RET:
+        return SendReason.CITIZEN_REJECTED if source in REGISTRY_SOURCES else SendReason.RET
+    return SendReason.UNDER_REVIEW if under_review else SendReason.ONAY

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -14,7 +14,7 @@ from providers.models import Brand, Provider
 
 from .models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, RecipientType, Status
 from .recipients import try_normalize
-from .rules import ISTANBUL, PeriodInfo
+from .rules import ALLOWED_REASONS, ISTANBUL, PeriodInfo, SendReason, send_reason
 
 
 def declaration_period_open_for(provider: Provider, *, on: dt.date | None = None) -> DeclarationPeriod | None:
@@ -92,36 +92,47 @@ class SendAnswer:
     status: str | None
     under_review: bool = False
     review_until: dt.datetime | None = None
+    reason: SendReason = SendReason.NO_RECORD
+    consent_date: dt.datetime | None = None  # of the stored record: the rejection's moment for a citizen's RET
 
 
-def _answer(recipient: str, recipient_type: str, row: tuple[str, dt.datetime | None, dt.datetime | None] | None) -> SendAnswer:
+_SendRow = tuple[str, str | None, dt.datetime, dt.datetime | None, dt.datetime | None]
+_SEND_FIELDS = ("status", "source", "consent_date", "review_until", "finalized_at")
+
+
+def _answer(recipient: str, recipient_type: str, row: _SendRow | None) -> SendAnswer:
     if row is None:
-        # BIREYSEL is opt-in: no record, no permission. TACIR is opt-out: no record, permission.
-        return SendAnswer(recipient, recipient_type == RecipientType.TACIR, None)
-    status, review_until, finalized_at = row
+        reason = send_reason(recipient_type=recipient_type, status=None, source=None, under_review=False)
+        return SendAnswer(recipient, reason in ALLOWED_REASONS, None, reason=reason)
+    status, source, consent_date, review_until, finalized_at = row
     under_review = status == Status.ONAY and review_until is not None and finalized_at is None
-    if recipient_type == RecipientType.TACIR:
-        allowed = status != Status.RET
-    else:
-        allowed = status == Status.ONAY
-    return SendAnswer(recipient, allowed, status, under_review, review_until if under_review else None)
+    reason = send_reason(recipient_type=recipient_type, status=status, source=source, under_review=under_review)
+    return SendAnswer(
+        recipient, reason in ALLOWED_REASONS, status, under_review, review_until if under_review else None,
+        reason, consent_date,
+    )
 
 
-def can_send(*, brand: Brand, recipient: str, recipient_type: str, channel: str) -> SendAnswer:
-    """May this brand message this recipient on this channel now? (SPEC §3 rule 11)."""
+def can_send(*, brand: Brand | int, recipient: str, recipient_type: str, channel: str) -> SendAnswer:
+    """May this brand message this recipient on this channel now, and why? (SPEC §3 rule 11)."""
     normalised = try_normalize(recipient) or recipient
     row = (
         Consent.objects.filter(
             brand=brand, recipient=normalised, recipient_type=recipient_type, channel=channel
         )
-        .values_list("status", "review_until", "finalized_at")
+        .values_list(*_SEND_FIELDS)
         .first()
     )
     return _answer(normalised, recipient_type, row)
 
 
 def can_send_many(
-    *, brand: Brand, recipients: Iterable[str], recipient_type: str, channel: str, normalised: bool = False
+    *,
+    brand: Brand | int,
+    recipients: Iterable[str],
+    recipient_type: str,
+    channel: str,
+    normalised: bool = False,
 ) -> dict[str, SendAnswer]:
     """The same answer for many recipients in one query; keys are the normalised addresses.
 
@@ -136,11 +147,26 @@ def can_send_many(
         ).filter(_wanted=True)
     else:
         query = query.filter(recipient__in=normalised)
-    rows = {
-        r: (s, ru, fa)
-        for r, s, ru, fa in query.values_list("recipient", "status", "review_until", "finalized_at")
-    }
+    rows = {row[0]: row[1:] for row in query.values_list("recipient", *_SEND_FIELDS)}
     return {r: _answer(r, recipient_type, rows.get(r)) for r in normalised}
+
+
+def send_answers_for_address(
+    *, brand_ids: Sequence[int], recipient: str, channels: Sequence[str]
+) -> dict[tuple[int, str, str], SendAnswer]:
+    """Every (brand, channel, recipient type) answer for one normalised address, in one query (portal search)."""
+    rows = {
+        (b, ch, rt): (s, so, cd, ru, fa)
+        for b, ch, rt, s, so, cd, ru, fa in Consent.objects.filter(
+            brand_id__in=list(brand_ids), recipient=recipient, channel__in=list(channels)
+        ).values_list("brand_id", "channel", "recipient_type", *_SEND_FIELDS)
+    }
+    return {
+        (b, ch, rt): _answer(recipient, rt, rows.get((b, ch, rt)))
+        for b in brand_ids
+        for ch in channels
+        for rt in RecipientType.values
+    }
 
 
 def provider_approved_address_count(provider: Provider) -> int:

@@ -16,6 +16,7 @@ from .errors import IysError, error_response
 from .validation import iys_validation_error
 from .views_consents import router as consents_router
 from .views_info import router as info_router
+from .views_maysend import router as maysend_router
 from .views_reconciliation import router as reconciliation_router
 from .views_setup import router as setup_router
 from .views_token import router as token_router
@@ -45,6 +46,9 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
 * Bir API kullanıcısı ya da hizmet sağlayıcısı pasife alındığında jetonları hemen geçersiz olur.
 * Hatalar İYS biçimindedir: `{"errors": [{"code", "location", "value", "message"}]}`; kural ihlalleri 422
   (İYS'nin 400 dediği kurallarda 400), yetki 401/403, istek sınırı 429 ve `Retry-After` başlığı.
+* İYS'de olmayan tek ek: `POST /sps/{iysCode}/brands/{brandCode}/may-send` (tek alıcı) ve `.../may-send/list`
+  (en fazla 1000 alıcı) "gönderebilir miyim?" sorusunu nedeniyle cevaplar: ONAY, UNDER_REVIEW (itiraz süresi
+  `reviewUntil`'e kadar), TACIR_NO_RECORD, CITIZEN_REJECTED (`rejectedAt`), RET, NO_RECORD.
 * Aracı hizmet sağlayıcılar yalnızca kendilerini yetkilendiren marka ve kanallarda izin durumu sorgular;
   bayi kullanıcıları yalnızca çalıştıkları markada işlem yapar.
 """
@@ -81,6 +85,7 @@ api = IysNinjaAPI(
 )
 api.add_router("", token_router)
 api.add_router("", consents_router)
+api.add_router("", maysend_router)
 api.add_router("", setup_router)
 api.add_router("", info_router)
 api.add_router("", reconciliation_router)

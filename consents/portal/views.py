@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consents.errors import ConsentRuleError
-from consents.models import ActorKind, Consent, ConsentEvent, Via
+from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
-from consents.selectors import citizen_rejection_for_key, consent_history
+from consents.selectors import SendAnswer, citizen_rejection_for_key, consent_history, send_answers_for_address
 from consents.services import consent_record
 from consents.spreadsheets import XLSX_CONTENT_TYPE
-from providers.context import actor_for, brand_accesses, provider_required, visible_brand_ids
+from providers.context import BrandAccess, actor_for, brand_accesses, provider_required, visible_brand_ids
+from providers.models import Brand, Channel
 
 from .export import csv_lines, export_rows, write_xlsx
 from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
@@ -35,6 +37,35 @@ def _filtered(request: HttpRequest) -> tuple[ConsentFilterForm, object]:
     return form, form.filter(Consent.objects.all())
 
 
+@dataclass(frozen=True, slots=True)
+class SendRow:
+    """One line of the "may I send?" box: a brand and channel, answered for each recipient type."""
+
+    brand: Brand
+    channel: str
+    channel_label: str
+    bireysel: SendAnswer
+    tacir: SendAnswer
+
+
+def _send_rows(form: ConsentFilterForm, accesses: list[BrandAccess]) -> list[SendRow]:
+    """The API's may-send answer for the searched address, per brand and channel the filters leave."""
+    recipient = form.normalised_recipient
+    if not recipient:
+        return []
+    data = form.cleaned_data if form.is_valid() else {}
+    brands = [a.brand for a in accesses if not data.get("brand") or str(a.brand.brand_code) == data["brand"]]
+    kind_channels = [Channel.EPOSTA] if "@" in recipient else [Channel.MESAJ, Channel.ARAMA]
+    channels = [c for c in kind_channels if not data.get("channel") or c == data["channel"]]
+    answers = send_answers_for_address(brand_ids=[b.pk for b in brands], recipient=recipient, channels=channels)
+    labels = dict(Channel.choices)
+    return [
+        SendRow(b, c, labels[c], answers[(b.pk, c, RecipientType.BIREYSEL)], answers[(b.pk, c, RecipientType.TACIR)])
+        for b in brands
+        for c in channels
+    ]
+
+
 @provider_required()
 def consent_list(request: HttpRequest) -> HttpResponse:
     form, consents = _filtered(request)
@@ -46,7 +77,10 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/consents.html",
-        {"form": form, "page": page, "query": query.urlencode(), "now": timezone.now()},
+        {
+            "form": form, "page": page, "query": query.urlencode(), "now": timezone.now(),
+            "send_rows": _send_rows(form, brand_accesses(request)),
+        },
     )
 
 

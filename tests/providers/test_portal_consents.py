@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from consents.actors import Actor
 from consents.models import Consent, ConsentEvent, RecipientType, Via
+from consents.selectors import can_send
 from consents.services import consent_reject_by_citizen
 from tests import factories
 
@@ -235,3 +236,28 @@ def test_detail_offers_the_opposite_status_with_the_key_filled_in(client, signed
     assert response.status_code == 302
     consent.refresh_from_db()
     assert consent.status == "RET"
+
+
+def test_search_shows_the_may_send_answer_of_the_api_for_each_brand_and_channel(client, signed_in):
+    other = factories.BrandFactory(provider=signed_in.provider, name="İkinci")
+    mine = record(signed_in.brand, recipient="+905321112233", channel="MESAJ")
+    consent_reject_by_citizen(brand=other, recipient=mine.recipient, channel="ARAMA", source="IYS_WEB",
+                              actor=Actor.citizen(None, "v"), via=Via.WEB)
+    response = client.get(reverse("portal:consents"), {"q": "0532 111 22 33"})
+    rows = {(row.brand.pk, row.channel): row for row in response.context["send_rows"]}
+    assert set(rows) == {(b.pk, c) for b in (signed_in.brand, other) for c in ("MESAJ", "ARAMA")}
+    # The same answers as the selector behind the API's may-send.
+    for (brand_id, channel), row in rows.items():
+        brand = signed_in.brand if brand_id == signed_in.brand.pk else other
+        for recipient_type, answer in (("BIREYSEL", row.bireysel), ("TACIR", row.tacir)):
+            assert answer == can_send(brand=brand, recipient=mine.recipient, recipient_type=recipient_type,
+                                      channel=channel)
+    assert (rows[(signed_in.brand.pk, "MESAJ")].bireysel.reason.value, rows[(other.pk, "ARAMA")].tacir.reason.value) == (
+        "ONAY", "CITIZEN_REJECTED")
+    page = response.content.decode()
+    assert "Gönderim izni" in page and "vatandaş" in page and 'data-reason="TACIR_NO_RECORD"' in page
+    # Filters narrow it; a search that is not an address shows none.
+    narrowed = client.get(reverse("portal:consents"), {"q": mine.recipient, "channel": "MESAJ",
+                                                       "brand": str(other.brand_code)})
+    assert [(r.brand.pk, r.channel) for r in narrowed.context["send_rows"]] == [(other.pk, "MESAJ")]
+    assert client.get(reverse("portal:consents")).context["send_rows"] == []
