@@ -19,7 +19,12 @@ from django.utils.translation import gettext as _
 from consents.errors import ConsentRuleError
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
-from consents.selectors import SendAnswer, citizen_rejection_for_key, consent_history, send_answers_for_address
+from consents.selectors import (
+    SendAnswer,
+    citizen_rejection_for_key,
+    consent_history,
+    send_answers_for_address,
+)
 from consents.services import consent_record
 from consents.spreadsheets import XLSX_CONTENT_TYPE
 from providers.context import BrandAccess, actor_for, brand_accesses, provider_required, visible_brand_ids
