@@ -1,10 +1,67 @@
+import logging
 import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from celery.result import AsyncResult
+from django.conf import settings  # lazy: read when a task is queued
+from django.db import close_old_connections, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-app = Celery("ileti")
+logger = logging.getLogger(__name__)
+
+
+class InProcessTask(Task):
+    """Celery's task, run off the request thread when the embedded default has no worker.
+
+    Without Redis, tasks run eagerly: in the request that queued them. A 30,000-row upload then
+    held its request for minutes with no progress page. With CELERY_TASKS_IN_BACKGROUND (the
+    development/demo settings without REDIS_URL) `.delay()` hands the eager run to one background
+    thread of this process instead and returns at once: tasks still run in order, one at a time
+    (SQLite has one writer anyway), and the request answers with the progress page. Tests keep the
+    plain eager mode (or a real worker); production has Redis and workers, so this never applies.
+    """
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, task_id: str | None = None,
+                    *more: Any, **options: Any) -> Any:
+        if self.app.conf.task_always_eager and _in_background():
+            task_id = task_id or str(uuid.uuid4())
+            _executor().submit(_run_eagerly, self, args, kwargs, task_id)
+            return AsyncResult(task_id, app=self.app)
+        return super().apply_async(args, kwargs, task_id, *more, **options)
+
+
+def _in_background() -> bool:
+    return bool(getattr(settings, "CELERY_TASKS_IN_BACKGROUND", False))
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ileti-tasks")
+        return _pool
+
+
+def _run_eagerly(task: Task, args: Any, kwargs: Any, task_id: str) -> None:
+    close_old_connections()
+    try:
+        task.apply(args, kwargs, task_id=task_id)
+    except Exception:
+        logger.exception("background task %s failed", task.name)
+    finally:
+        connections.close_all()
+
+
+app = Celery("ileti", task_cls=InProcessTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # <app>/tasks.py of every installed app
 # The consents app keeps its tasks in its capability packages.
