@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import TextSafeForm
 from consents.errors import ConsentRuleError
 from consents.recipients import Recipient, normalize_recipient
 
@@ -19,7 +20,7 @@ def phone_widget(*, autofocus: bool = True) -> forms.TextInput:
     return widget
 
 
-class PhoneOrEmailForm(forms.Form):
+class PhoneOrEmailForm(TextSafeForm):
     """A phone number or an e-mail address, each in its own input so each gets the right keyboard.
 
     `address` is the phone field but also accepts an e-mail typed there (people paste anywhere); the
@@ -70,7 +71,7 @@ class AddressForm(PhoneOrEmailForm):
     pass
 
 
-class CodeForm(forms.Form):
+class CodeForm(TextSafeForm):
     code = forms.CharField(
         label=_("6 haneli kod"),
         max_length=12,

@@ -4,10 +4,13 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from config.hygiene import AdminLoginForm
+
 # The admin speaks the site's language under the site's name, not "Django administration".
 admin.site.site_header = _("ileti yönetimi")
 admin.site.site_title = _("ileti yönetimi")
 admin.site.index_title = _("Kayıt sisteminin yönetimi")
+admin.site.login_form = AdminLoginForm  # refuses control characters like every form (config/hygiene.py)
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

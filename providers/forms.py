@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import RefusesControlCharacters, TextSafeForm
 from consents.recipients import normalize_phone
 
 from . import geo
@@ -14,7 +15,7 @@ from .models import Channel, Intermediary, Provider, RetailerKind
 from .services import RetailerData, RetailerProblem, retailer_problems
 
 
-class PortalAuthenticationForm(AuthenticationForm):
+class PortalAuthenticationForm(RefusesControlCharacters, AuthenticationForm):
     error_messages: ClassVar[dict[str, Any]] = {
         "invalid_login": _("Kullanıcı adı ya da parola hatalı. Büyük/küçük harfe dikkat ederek yeniden deneyin."),
         "inactive": _("Bu hesap devre dışı bırakılmış."),
@@ -26,7 +27,7 @@ class PortalAuthenticationForm(AuthenticationForm):
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
-class BrandForm(forms.Form):
+class BrandForm(TextSafeForm):
     name = forms.CharField(label=_("Marka adı"), max_length=255)
 
 
@@ -51,7 +52,7 @@ _PROBLEM_FIELDS = {"title": "name", "name": "contact_name", "tin": "tax_number",
                    "city": "city", "town": "town", "kind": "kind"}
 
 
-class RetailerForm(forms.Form):
+class RetailerForm(TextSafeForm):
     """Dealer/agency details as İYS requires them. `brand` only when adding (a dealer never moves brand)."""
 
     brand = forms.ChoiceField(label=_("Marka"))
@@ -131,7 +132,7 @@ class RetailerForm(forms.Form):
         return self.cleaned_data.get("linked_provider_code")
 
 
-class AuthorizationForm(forms.Form):
+class AuthorizationForm(TextSafeForm):
     brand = forms.ChoiceField(label=_("Marka"))
     intermediary = forms.ModelChoiceField(
         label=_("Aracı hizmet sağlayıcı"), queryset=Intermediary.objects.filter(is_active=True),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import TextSafeForm
 from providers.models import Brand, Channel
 
 from ..channels import CHANNEL_LABELS
@@ -20,7 +21,7 @@ _CODE_AT_END = re.compile(r"\((\d+)\)\s*$")
 BRAND_CODE_DIGITS = 9
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(TextSafeForm):
     address = forms.ModelChoiceField(
         label=_("İletiyi alan adresiniz"),
         queryset=None,  # set per citizen in __init__

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import TextSafeForm
+
 from ..channels import CHANNEL_LABELS
 from ..forms import PhoneOrEmailForm
 
@@ -21,7 +23,7 @@ class OptoutAddressForm(PhoneOrEmailForm):
         return data
 
 
-class OptoutCodeForm(forms.Form):
+class OptoutCodeForm(TextSafeForm):
     code = forms.CharField(
         label=_("Doğrulama kodu"),
         max_length=12,
@@ -32,7 +34,7 @@ class OptoutCodeForm(forms.Form):
     )
 
 
-class OptoutChannelsForm(forms.Form):
+class OptoutChannelsForm(TextSafeForm):
     channels = forms.MultipleChoiceField(
         label=_("Hangi kanallardan ileti almak istemiyorsunuz?"),
         widget=forms.CheckboxSelectMultiple,

@@ -29,6 +29,7 @@ from consents.models import ApiToken, ApiTokenKind, ApiUser, ApiUserKind
 
 from . import ratelimit
 from .errors import IysError
+from .hygiene import check_request_text
 
 ACCESS_TTL = dt.timedelta(hours=2)
 REFRESH_TTL = dt.timedelta(hours=4)
@@ -290,8 +291,8 @@ def max_body_bytes() -> int:
 
 
 class BearerAuth(HttpBearer):
-    """ninja auth: bearer token, per-token and per-address rate limits (the body size is judged earlier, by
-    ApiFastLane, before the body is read)."""
+    """ninja auth: bearer token, per-token and per-address rate limits, then the text of every value
+    (consents/api/hygiene.py). The body size is judged earlier, by ApiFastLane, before the body is read."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:  # pragma: no cover
         return verify_access_token(token)
@@ -313,6 +314,8 @@ class BearerAuth(HttpBearer):
             raise IysError.of("H124", headers={"Retry-After": str(wait)})
         if principal is None:
             raise IysError.of("H351")
+        # After the rate limits, before ninja parses a parameter: no handler or query sees such text.
+        check_request_text(request)
         request.principal = principal
         if not address_allowed(client_ip(request), principal.allowed_networks):
             # İYS has no code of its own for this: H363 ("not authorised to use this service"), 403.

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.hygiene import TextSafeForm
 from consents.models import ApiUser
 from providers.context import own_brands, provider_required
 from providers.models import Retailer
@@ -30,7 +31,7 @@ from .users import (
 )
 
 
-class ApiUserForm(forms.Form):
+class ApiUserForm(TextSafeForm):
     username = forms.CharField(label=gettext_lazy("Kullanıcı adı"), max_length=150)
     label = forms.CharField(
         label=gettext_lazy("Açıklama"),

@@ -30,7 +30,7 @@ FIELD_CODES: dict[str, tuple[str, str]] = {
 LIST_LIMIT_CODES = {"retailerAccess": "H126", "recipients": "H127"}
 
 
-def _generic_code(path: str) -> str:
+def generic_code(path: str) -> str:
     """İYS's "the request is not valid" code of the operation, for bodies of the wrong shape."""
     if "/retailers/access" in path:
         return "H171"
@@ -76,7 +76,7 @@ def _body_shape_wrong(request: HttpRequest, errors: list[dict[str, Any]]) -> boo
 def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> IysError:
     path = request.path
     if _body_shape_wrong(request, errors):
-        return IysError.of(_generic_code(path))
+        return IysError.of(generic_code(path))
     items: list[dict[str, Any]] = []
     seen: set[tuple] = set()
     for err in errors:
@@ -91,7 +91,7 @@ def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> 
             if loc and loc[0] == "query":
                 items.append(item("H183", location=[str(loc[-1])], value=err.get("input")))
                 continue
-            code = _generic_code(path)
+            code = generic_code(path)
             return IysError.of(code)
         missing, invalid = FIELD_CODES[field]
         if kind == "missing":

@@ -10,10 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from config.client_ip import client_ip
+from config.hygiene import printable
 
 from . import ratelimit
 from .auth import address_allowed, client_address, issue_tokens, login_with_password, rotate_refresh
 from .errors import IysError, json_response
+from .hygiene import TooDeep, refused_text
 from .schemas import ErrorsOut, OAuthErrorOut, TokenOut
 
 router = Router(tags=["Kimlik yönetimi"])
@@ -51,6 +53,18 @@ def _read(request: HttpRequest) -> dict[str, Any] | None:
     return {key: request.POST.get(key) for key in request.POST}
 
 
+def _refused_text(request: HttpRequest) -> HttpResponse | None:
+    """Control characters in a field (consents/api/hygiene.py), answered in the token endpoint's OAuth shape."""
+    try:
+        found = refused_text(request)
+    except TooDeep:
+        return _oauth_error("invalid_request", "Gönderilen istek JSON formatına uygun olmalıdır.")
+    if not found:
+        return None
+    fields = ", ".join(dict.fromkeys(str(location[-1]) if location else "?" for _, location, _ in found))
+    return _oauth_error("invalid_request", f"Geçersiz karakter içeren alan: {printable(fields)}.")
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -75,6 +89,9 @@ def create_token(request: HttpRequest) -> HttpResponse:
     )
     if wait:
         raise IysError.of("H084", headers={"Retry-After": str(wait)})
+    refused = _refused_text(request)
+    if refused is not None:
+        return refused
     data = _read(request)
     if data is None:
         return _oauth_error("invalid_request", "Gönderilen istek JSON formatına uygun olmalıdır.")

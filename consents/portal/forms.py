@@ -15,6 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import TextSafeForm
 from consents import people
 from consents.errors import ConsentRuleError
 from consents.models import PROVIDER_SOURCES, Consent, RecipientType, Source, Status
@@ -71,7 +72,7 @@ def brand_choices(accesses: list[BrandAccess]) -> list[tuple[str, str]]:
 PROVIDER_SOURCE_CHOICES = [(v, format_lazy("{} ({})", label, v)) for v, label in Source.choices if v in PROVIDER_SOURCES]
 
 
-class ConsentFilterForm(forms.Form):
+class ConsentFilterForm(TextSafeForm):
     q = forms.CharField(label=_("Alıcı"), required=False, max_length=300,
                         widget=forms.TextInput(attrs={"placeholder": _("0532 123 45 67 ya da ad@ornek.com")}))
     brand = forms.ChoiceField(label=_("Marka"), required=False)
@@ -128,7 +129,7 @@ class DateTimeLocalInput(forms.TextInput):
         super().__init__(attrs={"step": "1"})
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(TextSafeForm):
     brand = forms.ChoiceField(label=_("Marka"), required=False)
     recipient = forms.CharField(
         label=_("Alıcı"), required=False, max_length=300,
@@ -257,7 +258,7 @@ def consent_review_q(review: str) -> Q:
     }[review]
 
 
-class ChangeFeedForm(forms.Form):
+class ChangeFeedForm(TextSafeForm):
     date_from = forms.DateField(label=_("Başlangıç"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     date_to = forms.DateField(label=_("Bitiş"), required=False,

@@ -7,10 +7,12 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from config.hygiene import TextSafeForm
+
 from .parsing import EMPTY, UploadFileError, check_size, inspect_head
 
 
-class UploadForm(forms.Form):
+class UploadForm(TextSafeForm):
     MODE_DRY_RUN = "dry_run"
     MODE_APPLY = "apply"
 
