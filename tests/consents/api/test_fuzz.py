@@ -151,7 +151,7 @@ class Case:
 def cases(op: Op, doc: dict[str, Any], values: dict[str, Any]) -> Iterator[Case]:
     path_names = [p["name"] for p in op.params if p["in"] == "path"]
     query_names = [p["name"] for p in op.params if p["in"] == "query"]
-    base_path = {name: values[name] for name in path_names}
+    base_path = {name: values.get(name, 34) for name in path_names}
     base_body = sample(op.body_schema, doc) if op.body_schema else None
     encoded = json.dumps(base_body).encode() if base_body is not None else None
     # A lone surrogate cannot travel in a URL: percent-encoded, it arrives as U+FFFD (harmless text).

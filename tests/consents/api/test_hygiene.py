@@ -107,5 +107,13 @@ def test_lone_surrogates_and_deep_nesting_are_client_errors(api, base):
 
 
 def test_plain_text_and_unicode_pass(api, base):
-    r = api.post(base + "/retailers", {"title": "Şahin Ticaret — İstanbul “Merkez”", "name": "Ayşe Öztürk"})
+    dealer = {
+        "title": "Şahin Ticaret — “Merkez”",
+        "name": "Ayşe Öztürk",
+        "tckn": "57703411244",
+        "tin": "8450525470",
+        "city": {"code": "34", "name": "İstanbul"},
+        "town": {"code": "01", "name": "Kadıköy"},
+    }
+    r = api.post(base + "/retailers", dealer)
     assert r.status_code == 201, r.content
