@@ -20,3 +20,6 @@ TELEPHONY_BACKEND = "citizens.telephony.backends.locmem.TelephonyBackend"
 CALL_INBOUND_SECRET = "test-call-secret"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/ileti-test-media")
 LANGUAGE_CODE = "tr"
+# Test-only: push receivers on these networks (the tests' local receiver) pass the public-address check and
+# may be plain http (consents/api/egress.py). Read from the environment so a worker subprocess sees it too.
+API_PUSH_ALLOWED_PRIVATE_NETWORKS = env.list("TEST_API_PUSH_ALLOWED_PRIVATE_NETWORKS", default=[])

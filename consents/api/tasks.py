@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
-import time
 
-import httpx
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -31,9 +27,10 @@ from consents.models import (
 from . import health
 from .batch import process
 from .common import fmt
+from .egress import post_json
+from .push import push_headers
 
 log = logging.getLogger(__name__)
-PUSH_TIMEOUT_SECONDS = 5.0
 PUSH_MAX_ATTEMPTS = 8
 
 
@@ -82,11 +79,6 @@ def push_event(event_id: int) -> None:
         transaction.on_commit(lambda pk=delivery.pk: push_deliver.delay(pk))
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
 def _backoff(attempt: int) -> int:
     base = int(getattr(settings, "API_PUSH_RETRY_BASE_SECONDS", 30))
     return min(base * 2 ** max(attempt - 1, 0), 3600)
@@ -112,30 +104,17 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
     body = json.dumps(
         event_payload(delivery.event, brand.provider.iys_code, brand.brand_code), ensure_ascii=False
     ).encode()
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "X-Ileti-Timestamp": timestamp,
-        "X-Ileti-Signature": signature(registration.password, timestamp, body),
-        "X-Ileti-Delivery": str(delivery.pk),
-    }
-    status_code, error = None, ""
-    try:
-        response = httpx.post(
-            registration.url,
-            content=body,
-            headers=headers,
-            auth=(registration.username, registration.password),
-            timeout=PUSH_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
-        status_code = response.status_code
-        ok = 200 <= status_code < 300
-        if not ok:
-            error = f"HTTP {status_code}"
-    except httpx.HTTPError as exc:
-        ok = False
-        error = type(exc).__name__
+    # The address is checked again on every attempt and the connection goes to the checked address
+    # (consents/api/egress.py): a receiver whose name now resolves inside our network is not called.
+    outcome = post_json(
+        registration.url,
+        body,
+        push_headers(registration.password, body, str(delivery.pk)),
+        auth=(registration.username, registration.password),
+    )
+    ok, status_code = outcome.ok, outcome.status_code
+    # Coarse on purpose: a timeout, a refused or reset connection and a TLS failure all read "unreachable".
+    error = "" if ok else ("unreachable" if outcome.error == "timeout" else outcome.error)
     attempts = delivery.attempts + 1
     now = timezone.now()
     update = {
