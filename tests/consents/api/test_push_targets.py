@@ -203,13 +203,14 @@ def test_each_delivery_checks_the_address_again_and_connects_to_the_checked_one(
     assert len(_Receiver.calls) == len(deliveries)
     # Now the name points inside the network: the next deliveries are not made at all.
     answers.clear()
+    calls = len(_Receiver.calls)
     with django_capture_on_commit_callbacks(execute=True):
         events = _citizen_rejects(brand, api, base, "+905300000002")
     deliveries = PushDelivery.objects.filter(event__in=events)
     assert deliveries and all(
         d.state == DeliveryState.PENDING and d.last_error == "refused target" for d in deliveries
     )
-    assert len(_Receiver.calls) == len(deliveries)
+    assert len(_Receiver.calls) == calls
 
 
 def _closed_port() -> int:
