@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -95,3 +105,46 @@ def test_pages_refuse_a_chunked_body_without_a_length():
     response = send(Client(), reverse("citizens:sign_in"), None, HTTP_TRANSFER_ENCODING="chunked")
     assert response.status_code == 411
     assert "Content-Length" in response.content.decode()
+
+
+@pytest.fixture
+def gunicorn_server() -> Iterator[int]:
+    """The real WSGI server of production, on a free port, with the test settings."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_gunicorn_refuses_a_chunked_body_with_411(gunicorn_server):
+    """Under gunicorn a chunked body reaches Django without a Content-Length: refused, not read as empty."""
+    body = b'{"grant_type": "password", "username": "u", "password": "p"}'
+    conn = http.client.HTTPConnection("127.0.0.1", gunicorn_server, timeout=10)
+    # An iterable body goes out chunked, without a Content-Length.
+    conn.request(
+        "POST", "/api/oauth2/token", body=iter([body]), headers={"Content-Type": "application/json"},
+        encode_chunked=True,
+    )
+    response = conn.getresponse()
+    assert response.status == 411
+    assert json.loads(response.read())["errors"][0]["code"] == "ILT411"
+    conn.close()

@@ -3,9 +3,9 @@ characters text may not hold (config/hygiene.py) before a handler, a query or a 
 
 The refusal names the field the way İYS does: the code İYS uses for an invalid value of that field where one
 exists, otherwise the operation's "the request is not valid" code, with the location and the value (its bad
-characters shown as U+FFFD, so the answer itself can always be encoded); push connections answer H530 as İYS does for a connection
-it cannot accept. Bodies nested absurdly deep are
-refused as malformed JSON instead of exhausting the parser's recursion.
+characters shown as U+FFFD, so the answer itself can always be encoded). Push connections answer H530, as İYS
+does for a connection it cannot accept. Bodies nested absurdly deep are refused as malformed JSON instead of
+exhausting the parser's recursion.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ INVALID_VALUE: dict[str, str] = {
     "offset": "H182",
     "limit": "H183",
 }
-# Creating or updating a retailer: İYS's "invalid input" (H016) for its text fields, H201 for its status.
+# Creating or updating a retailer: İYS's code of an invalid identity number, tax number or status, and its
+# "invalid input" (H016) for the other text fields.
 RETAILER_PATH = re.compile(r"/retailers(/\d+)?/?$")
+RETAILER_INVALID = {"tckn": "H225", "tin": "H243", "status": "H201"}
 
 
 class TooDeep(ValueError):
@@ -55,7 +57,7 @@ def _code(path: str, field: str, *, in_body: bool) -> str:
     if in_body and "/push/" in path:
         return "H530"
     if in_body and RETAILER_PATH.search(path):
-        return "H201" if field == "status" else INVALID_VALUE.get(field, "H016")
+        return RETAILER_INVALID.get(field) or INVALID_VALUE.get(field, "H016")
     return INVALID_VALUE.get(field) or generic_code(path)
 
 
@@ -69,12 +71,13 @@ def _strings(data: Any) -> Iterator[tuple[bool, list[Any], str]]:
         if isinstance(value, str):
             yield True, location, value
         elif isinstance(value, dict):
-            for key, child in value.items():
+            for key in value:
                 if isinstance(key, str) and forbidden_character(key):
                     yield True, [*location, key], key
-                stack.append(([*location, key], child))
+            # Reversed onto the stack: errors come out in the body's own order.
+            stack.extend(reversed([([*location, key], child) for key, child in value.items()]))
         elif isinstance(value, list):
-            stack.extend(([*location, index], child) for index, child in enumerate(value))
+            stack.extend(reversed([([*location, index], child) for index, child in enumerate(value)]))
 
 
 def _values(request: HttpRequest) -> Iterator[tuple[bool, list[Any], str]]:

@@ -39,17 +39,20 @@ class ApiFastLane:
         request.get_host()  # ALLOWED_HOSTS: DisallowedHost becomes Django's 400, as for every request
         refused = _body_refused(request)
         if refused is not None:
-            return error_response(refused)
+            return _sized(error_response(refused))
         try:
             match = resolve(path)
         except Resolver404:
             return self.get_response(request)
         request.resolver_match = match
-        response = match.func(request, *match.args, **match.kwargs)
-        if not response.streaming and not response.has_header("Content-Length"):
-            # What CommonMiddleware would add: lets clients keep the connection alive.
-            response.headers["Content-Length"] = str(len(response.content))
-        return response
+        return _sized(match.func(request, *match.args, **match.kwargs))
+
+
+def _sized(response: HttpResponse) -> HttpResponse:
+    if not response.streaming and not response.has_header("Content-Length"):
+        # What CommonMiddleware would add: lets clients keep the connection alive.
+        response.headers["Content-Length"] = str(len(response.content))
+    return response
 
 
 def _body_refused(request: HttpRequest) -> IysError | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from consents.api import egress, push
 from consents.api.auth import issue_tokens
 from consents.models import ApiUser, ApiUserKind
 from consents.rules import ISTANBUL
@@ -103,3 +105,26 @@ def api(api_user) -> ApiClient:
 @pytest.fixture
 def base(provider, brand) -> str:
     return f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+
+
+@pytest.fixture
+def external_receiver(monkeypatch):
+    """İYS's example receivers (push.iys.org.tr, …) stand in for real hosts the tests must not call: their
+    names resolve to a public address, and the receiver behaves as İYS requires (401 without its basic
+    auth, 200 with it). The address checks themselves still run (consents/api/egress.py)."""
+    real = socket.getaddrinfo
+    calls: list[dict[str, Any]] = []
+
+    def dns(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host.endswith(("iys.org.tr", "example.com", "example.org")):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("185.15.58.224", port))]
+        return real(host, port, *args, **kwargs)
+
+    def receiver(url: str, body: bytes, headers: dict[str, str], auth: Any) -> egress.Outcome:
+        egress.resolve_target(url)
+        calls.append({"url": url, "auth": auth})
+        return egress.Outcome(200, "") if auth else egress.Outcome(401, "HTTP 401")
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    monkeypatch.setattr(push, "post_json", receiver)
+    return calls
