@@ -85,7 +85,7 @@ class ConsentAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 class ConsentEventAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at", "recipient", "channel", "action", "previous_status", "status", "source", "brand",
-        "actor_kind", "actor_label", "via", "late_report",
+        "actor_kind", "actor", "via", "late_report",
     )
     list_filter = ("action", "status", "actor_kind", "via", "late_report", "overrides_citizen_rejection", "channel")
     search_fields = ("recipient", "=transaction_id", "actor_label", "=brand__brand_code")
@@ -93,10 +93,14 @@ class ConsentEventAdmin(RecipientSearchMixin, ReadOnlyAdminMixin, admin.ModelAdm
     show_full_result_count = False
     raw_id_fields = ("consent", "brand", "retailer", "actor_user")
 
+    @admin.display(description=_("İşlemi yapan"), ordering="actor_label")
+    def actor(self, event: ConsentEvent) -> str:
+        return event.actor_text
+
 
 @admin.register(LateRejection)
 class LateRejectionAdmin(ConsentEventAdmin):
-    list_display = ("created_at", "consent_date", "recipient", "channel", "brand", "source", "actor_label", "via")
+    list_display = ("created_at", "consent_date", "recipient", "channel", "brand", "source", "actor", "via")
     list_filter = ("channel", "via")
 
 

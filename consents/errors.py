@@ -5,6 +5,7 @@ vocabulary everywhere. Turkish texts follow İYS's own wording where İYS has on
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +15,14 @@ from django.utils import translation
 @dataclass(frozen=True, slots=True)
 class ErrorText:
     http_status: int
-    tr: str
+    tr: str  # İYS's own wording: what the API answers, word for word
     en: str
+    person_tr: str = ""  # for people, where İYS's wording leans on English terms ("E164"); else tr is used
+
+
+# İYS names the field in parentheses after its Turkish name ("Alıcı (recipient)"): machines need it, people
+# read the Turkish name alone, and an English page reads the English name alone.
+_FIELD_NAME = re.compile(r" \((?:status|type|consentDate|source|recipient|recipientType|retailerCode)\)")
 
 
 ERRORS: dict[str, ErrorText] = {
@@ -41,12 +48,14 @@ ERRORS: dict[str, ErrorText] = {
         "Alıcı (recipient) için E164 uluslararası formatına uygun bir telefon numarası girilmelidir "
         "(örn. +905992000000).",
         "Recipient must be a phone number that can be written in E.164 (e.g. +905992000000).",
+        "Alıcı, uluslararası biçimde yazılabilen bir telefon numarası olmalıdır (örn. +905992000000).",
     ),
     "H122": ErrorText(
         422,
         "Alıcı (recipient) için E164 formatına uygun bir telefon numarası (örn. +905992000000) ya da geçerli bir "
         "e-posta adresi girilmelidir.",
         "Recipient must be a phone number (e.g. +905992000000) or a valid e-mail address.",
+        "Alıcı, bir telefon numarası (örn. +905992000000) ya da geçerli bir e-posta adresi olmalıdır.",
     ),
     "H155": ErrorText(
         422,
@@ -157,14 +166,31 @@ ERRORS: dict[str, ErrorText] = {
 }
 
 
-def error_message(code: str, language: str | None = None, **params: Any) -> str:
-    text = ERRORS[code]
-    lang = (language or translation.get_language() or "tr")[:2]
-    template = text.en if lang == "en" else text.tr
+def _language(language: str | None) -> str:
+    return "en" if (language or translation.get_language() or "tr")[:2] == "en" else "tr"
+
+
+def _format(template: str, params: dict[str, Any]) -> str:
     try:
         return template.format(**params)
     except (KeyError, IndexError):
         return template
+
+
+def error_message(code: str, language: str | None = None, **params: Any) -> str:
+    """İYS's text (the API's), in `language` or the active one."""
+    text = ERRORS[code]
+    return _format(text.en if _language(language) == "en" else text.tr, params)
+
+
+def person_message(code: str, language: str | None = None, **params: Any) -> str:
+    """What a person reads (pages, reports): the active language only, without İYS's English field names."""
+    text = ERRORS[code]
+    if _language(language) == "en":
+        template = text.en
+    else:
+        template = text.person_tr or text.tr
+    return _format(_FIELD_NAME.sub("", template), params)
 
 
 class ConsentRuleError(Exception):
@@ -185,8 +211,8 @@ class ConsentRuleError(Exception):
 
     @property
     def message(self) -> str:
-        """In the active language (Turkish by default)."""
-        return error_message(self.code, **self.params)
+        """For people, in the active language (Turkish by default); the API uses `as_iys`."""
+        return person_message(self.code, **self.params)
 
     @property
     def message_tr(self) -> str:

@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import SelectableFieldsExportForm
 from import_export.widgets import ForeignKeyWidget
 
 from consents.spreadsheets import neutralise_cell
@@ -30,6 +33,21 @@ class NeutralisedExportResource(resources.ModelResource):
 
     def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
         return neutralise_cell(super().export_field(field, instance, **kwargs))
+
+
+class LabelledExportForm(SelectableFieldsExportForm):
+    """The export page's column checkboxes by the fields' translated names, not "Iys Code" (their Python name
+    title-cased in English); the exported file keeps the field names as column headers, which imports read."""
+
+    def _get_field_label(self, resource: type[resources.ModelResource], field_name: str) -> str:
+        try:
+            return str(capfirst(resource._meta.model._meta.get_field(field_name).verbose_name))
+        except FieldDoesNotExist:
+            return super()._get_field_label(resource, field_name)
+
+
+class LabelledImportExportAdmin(ImportExportModelAdmin):
+    export_form_class = LabelledExportForm
 
 
 class ProviderResource(NeutralisedExportResource):
@@ -73,7 +91,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(ImportExportModelAdmin):
+class ProviderAdmin(LabelledImportExportAdmin):
     resource_classes = [ProviderResource]
     list_display = ("name", "iys_code", "tier", "tier_pinned", "approved_address_count", "tier_counted_at", "is_active")
     list_filter = ("tier", "tier_pinned", "is_active")
@@ -83,7 +101,7 @@ class ProviderAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Brand)
-class BrandAdmin(ImportExportModelAdmin):
+class BrandAdmin(LabelledImportExportAdmin):
     resource_classes = [BrandResource]
     list_display = ("name", "brand_code", "provider", "is_master", "is_active")
     list_filter = ("is_master", "is_active")
@@ -102,7 +120,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Retailer)
-class RetailerAdmin(ImportExportModelAdmin):
+class RetailerAdmin(LabelledImportExportAdmin):
     resource_classes = [RetailerResource]
     list_display = ("name", "code", "kind", "brand", "city", "linked_provider")
     list_filter = ("kind",)

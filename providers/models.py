@@ -43,7 +43,7 @@ class Provider(AnnouncesDeactivation, models.Model):
     approved_address_count = models.PositiveBigIntegerField(_("onaylı adres sayısı"), default=0)
     tier_counted_at = models.DateTimeField(_("son sayım"), null=True, blank=True)
     is_active = models.BooleanField(_("etkin"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     objects = ActiveFlagQuerySet.as_manager()
 
@@ -60,14 +60,14 @@ class Provider(AnnouncesDeactivation, models.Model):
 
 
 class Brand(models.Model):
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="brands")
+    provider = models.ForeignKey(Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, related_name="brands")
     name = models.CharField(_("marka adı"), max_length=255)
     brand_code = models.PositiveIntegerField(_("marka kodu"), unique=True)
     is_master = models.BooleanField(
         _("ana marka"), default=False, help_text=_("Hizmet sağlayıcının kendi ünvanıyla açılan ana marka.")
     )
     is_active = models.BooleanField(_("etkin"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("marka")
@@ -93,10 +93,10 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A user's role at one provider; a user may belong to several providers."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("kullanıcı"), on_delete=models.CASCADE, related_name="memberships")
+    provider = models.ForeignKey(Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rol"), max_length=10, choices=Role.choices, default=Role.VIEWER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("üyelik")
@@ -132,7 +132,7 @@ class RetailerKind(models.TextChoices):
 class Retailer(models.Model):
     """A dealer, agency or exclusive partner of a brand: it shares that brand's consents and no other's."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="retailers")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="retailers")
     code = models.PositiveIntegerField(
         _("bayi kodu"),
         unique=True,
@@ -146,22 +146,22 @@ class Retailer(models.Model):
     # İYS requires the dealer's official (name and TCKN) and its place (İYS's province/district codes).
     contact_name = models.CharField(_("bayi yetkilisi"), max_length=255, blank=True)
     tckn = models.CharField(_("yetkilinin TC kimlik no"), max_length=11, blank=True)
-    city_code = models.PositiveSmallIntegerField(_("il kodu"), null=True, blank=True)
-    city = models.CharField(_("il"), max_length=64, blank=True)
-    town_code = models.PositiveSmallIntegerField(_("ilçe kodu"), null=True, blank=True)
-    town = models.CharField(_("ilçe"), max_length=64, blank=True)
+    city_code = models.PositiveSmallIntegerField(_("İl kodu"), null=True, blank=True)
+    city = models.CharField(_("İl"), max_length=64, blank=True)
+    town_code = models.PositiveSmallIntegerField(_("İlçe kodu"), null=True, blank=True)
+    town = models.CharField(_("İlçe"), max_length=64, blank=True)
     mobile = models.CharField(_("cep telefonu"), max_length=16, blank=True)
     # The dealer's own provider account, once that account accepted (RetailerLinkInvitation): its staff then
     # see this brand's consents and act on them as this dealer.
     linked_provider = models.ForeignKey(
-        Provider,
+        Provider, verbose_name=_("bağlı hizmet sağlayıcı"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="retailer_roles",
         help_text=_("Bayinin kendi hizmet sağlayıcı hesabı varsa; bu hesap yalnızca bu markanın izinlerini görür."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("bayi / acente")
@@ -196,17 +196,17 @@ class RetailerLinkInvitation(models.Model):
     accepts, so no account is handed another provider's consents, or made to act for a brand, unasked.
     """
 
-    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="link_invitations")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="dealer_invitations")
+    retailer = models.ForeignKey(Retailer, verbose_name=_("bayi"), on_delete=models.CASCADE, related_name="link_invitations")
+    provider = models.ForeignKey(Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, related_name="dealer_invitations")
     state = models.CharField(_("durum"), max_length=10, choices=LinkState.choices, default=LinkState.PENDING)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("İsteyen"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("karar veren"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("karar zamanı"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("bayilik daveti")
@@ -231,7 +231,7 @@ class Intermediary(AnnouncesDeactivation, models.Model):
     code = models.PositiveIntegerField(_("aracı kodu"), unique=True)
     tax_number = models.CharField(_("vergi numarası"), max_length=11, blank=True)
     is_active = models.BooleanField(_("etkin"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     objects = ActiveFlagQuerySet.as_manager()
 
@@ -247,16 +247,16 @@ class Intermediary(AnnouncesDeactivation, models.Model):
 class IntermediaryAuthorization(models.Model):
     """A brand lets an intermediary query one channel. Revoked rows stay for the audit trail."""
 
-    intermediary = models.ForeignKey(Intermediary, on_delete=models.PROTECT, related_name="authorizations")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="intermediary_authorizations")
+    intermediary = models.ForeignKey(Intermediary, verbose_name=_("aracı"), on_delete=models.PROTECT, related_name="authorizations")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="intermediary_authorizations")
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
-    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_at = models.DateTimeField(_("yetki verilme zamanı"), auto_now_add=True)
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("yetkiyi veren"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("İptal zamanı"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("İptal eden"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -278,13 +278,13 @@ class IntermediaryAuthorization(models.Model):
 class ProviderAuditEvent(models.Model):
     """Who changed what in a provider's setup (brands, retailers, authorisations, members)."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    actor_label = models.CharField(max_length=255, blank=True)
-    action = models.CharField(max_length=64)
-    target = models.CharField(max_length=255, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    provider = models.ForeignKey(Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("İşlemi yapan"), on_delete=models.SET_NULL, null=True, blank=True)
+    actor_label = models.CharField(_("İşlemi yapan"), max_length=255, blank=True)
+    action = models.CharField(_("İşlem"), max_length=64)
+    target = models.CharField(_("hedef"), max_length=255, blank=True)
+    detail = models.JSONField(_("ayrıntı"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("kurum denetim kaydı")

@@ -6,6 +6,8 @@ an English msgstr of locale/en or an English msgid of Django's own Turkish catal
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
@@ -15,6 +17,8 @@ from typing import ClassVar
 import django
 import polib
 from django.conf import settings
+
+from consents.errors import ERRORS
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 DJANGO_TR = [
@@ -41,11 +45,20 @@ def _pairs(path: Path) -> list[tuple[str, str]]:
     ]
 
 
+def _fragments(text: str) -> set[str]:
+    """The fixed parts of a text with {placeholders}, long enough to be recognised on their own."""
+    return {_normal(part) for part in re.split(r"\{\w*\}", text) if len(_normal(part)) >= 14}
+
+
 def _forbidden_phrases() -> dict[str, set[str]]:
     ours = _pairs(CATALOGUE)
     django_tr = [pair for path in DJANGO_TR for pair in _pairs(path)]
     turkish = {tr for tr, _en in ours} | {tr for _en, tr in django_tr}
     english = {en for _tr, en in ours} | {en for en, _tr in django_tr}
+    # The rule texts (consents/errors.py) are kept in both languages outside the catalogue.
+    for text in ERRORS.values():
+        turkish |= _fragments(text.person_tr or text.tr)
+        english |= _fragments(text.en)
     # A phrase spelled the same in both catalogues ("Durum" is Turkish, "Status" English) is never a leak.
     return {
         "en": {p for p in turkish - english if p not in NEUTRAL and len(p) > 2},
@@ -54,6 +67,14 @@ def _forbidden_phrases() -> dict[str, set[str]]:
 
 
 FORBIDDEN = _forbidden_phrases()
+
+
+def turkish_lower(text: str) -> str:
+    """Lower case by Turkish rules: I -> ı, İ -> i ("Islak" stays "ıslak", a word of its own)."""
+    return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+TURKISH_WORDS = {turkish_lower(word) for phrase in FORBIDDEN["en"] for word in re.findall(r"[^\W\d_]+", phrase)}
 # Phrases long enough to be searched for inside a sentence; shorter ones must fill a text node alone.
 LONG = {lang: {p for p in phrases if len(p) >= 14 and " " in p} for lang, phrases in FORBIDDEN.items()}
 
@@ -101,13 +122,32 @@ def visible_chunks(response) -> list[str]:
         return [_normal(chunk) for chunk in parser.chunks if _normal(chunk)]
     if "text/csv" in content_type:
         # Headers and every cell a person reads; data cells are checked the same way as page text.
-        return [_normal(cell) for line in text.splitlines()[:20] for cell in re.split(r"[;,]", line) if cell.strip()]
+        rows = list(csv.reader(io.StringIO(text)))[:20]
+        return [_normal(cell) for row in rows for cell in row if cell.strip()]
     return []
 
 
-def leaks_in(chunks: Iterable[str], language: str, *, codes: dict[str, str]) -> Iterator[tuple[str, str]]:
+def dotless_capital_i(chunk: str) -> str | None:
+    """A Turkish word capitalised the English way ("Izin" for "İzin"), as Django's capfirst does."""
+    for word in re.findall(r"\bI[a-zçğıöşü]+", chunk):
+        if ("i" + turkish_lower(word[1:])) in TURKISH_WORDS:
+            return word
+    return None
+
+
+def leaks_in(
+    chunks: Iterable[str], language: str, *, codes: dict[str, str], data: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str]]:
+    """(text, why) for each chunk in the other language, a code shown without its label, or a dotless İ.
+
+    `data` holds values typed by people (names, usernames): they are not wording."""
     for chunk in chunks:
         stripped = chunk.strip(" :*()[]·•—-")
+        if stripped in data:
+            continue
+        if language == "tr" and (word := dotless_capital_i(chunk)):
+            yield chunk, f"dotless capital I ({word!r})"
+            continue
         if stripped in FORBIDDEN[language]:
             yield chunk, "other language"
             continue

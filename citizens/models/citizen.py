@@ -26,12 +26,12 @@ class Citizen(models.Model):
         verbose_name_plural = _("vatandaşlar")
 
     def __str__(self) -> str:
-        return f"Vatandaş #{self.pk}"
+        return _("Vatandaş #%(number)s") % {"number": self.pk}
 
     @property
     def label(self) -> str:
         """What history rows record as the actor's name (never an address: it may change hands)."""
-        return f"Vatandaş #{self.pk}"
+        return _("Vatandaş #%(number)s") % {"number": self.pk}
 
 
 class CitizenAddress(models.Model):
@@ -40,10 +40,10 @@ class CitizenAddress(models.Model):
     Only active claims (verified, not released) give access to the consents of the address.
     """
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="addresses")
+    citizen = models.ForeignKey(Citizen, verbose_name=_("vatandaş"), on_delete=models.CASCADE, related_name="addresses")
     value = models.CharField(_("adres"), max_length=265, help_text=_("Normalleştirilmiş telefon (E.164) veya e-posta."))
     kind = models.CharField(_("tür"), max_length=5, choices=AddressKind.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
     verified_at = models.DateTimeField(_("doğrulanma"), null=True, blank=True)
     released_at = models.DateTimeField(_("bırakılma"), null=True, blank=True)
 
@@ -92,12 +92,12 @@ class OneTimeCode(models.Model):
 
     purpose = models.CharField(_("amaç"), max_length=16, choices=OtpPurpose.choices)
     address = models.CharField(_("adres"), max_length=265)
-    code_hash = models.CharField(max_length=128)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code_hash = models.CharField(_("kod özeti"), max_length=128)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
     expires_at = models.DateTimeField(_("geçerlilik sonu"))
     attempts = models.PositiveSmallIntegerField(_("hatalı deneme"), default=0)
     used_at = models.DateTimeField(_("kullanıldı"), null=True, blank=True)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("İstemci adresi"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("tek kullanımlık kod")
@@ -122,15 +122,15 @@ class AddressClaimEvent(models.Model):
 
     value = models.CharField(_("adres"), max_length=265)
     kind = models.CharField(_("tür"), max_length=5, choices=AddressKind.choices)
-    action = models.CharField(_("işlem"), max_length=8, choices=AddressClaimAction.choices)
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="claim_events")
+    action = models.CharField(_("İşlem"), max_length=8, choices=AddressClaimAction.choices)
+    citizen = models.ForeignKey(Citizen, verbose_name=_("vatandaş"), on_delete=models.PROTECT, related_name="claim_events")
     # For a release caused by another citizen proving the address: who took it over.
     other_citizen = models.ForeignKey(
-        Citizen, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Citizen, verbose_name=_("diğer vatandaş"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reason = models.CharField(_("neden"), max_length=64, blank=True)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    client_ip = models.GenericIPAddressField(_("İstemci adresi"), null=True, blank=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("adres sahiplik hareketi")
@@ -145,11 +145,11 @@ class AddressClaimEvent(models.Model):
 class DevMessage(models.Model):
     """Outgoing SMS/e-mail recorded for the development outbox page (only written when DEBUG is on)."""
 
-    kind = models.CharField(max_length=5, choices=[("sms", "SMS"), ("email", _("E-posta"))])
-    to = models.CharField(max_length=300)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(_("tür"), max_length=5, choices=[("sms", "SMS"), ("email", _("E-posta"))])
+    to = models.CharField(_("alıcı"), max_length=300)
+    subject = models.CharField(_("konu"), max_length=300, blank=True)
+    body = models.TextField(_("metin"), )
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("geliştirici giden ileti")

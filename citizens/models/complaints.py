@@ -31,21 +31,21 @@ class SnapshotStatus(models.TextChoices):
 
 
 class Complaint(models.Model):
-    citizen = models.ForeignKey("citizens.Citizen", on_delete=models.PROTECT, related_name="complaints")
+    citizen = models.ForeignKey("citizens.Citizen", verbose_name=_("vatandaş"), on_delete=models.PROTECT, related_name="complaints")
     # The address at filing time is copied: the citizen may later release it, the complaint must not change.
     address = models.ForeignKey(
-        "citizens.CitizenAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
+        "citizens.CitizenAddress", verbose_name=_("adres"), on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
     )
-    recipient = models.CharField(_("iletiyi alan adres"), max_length=265)
+    recipient = models.CharField(_("İletiyi alan adres"), max_length=265)
     # A registered brand, or, for the commonest spam (a sender that never registered), what the citizen saw
     # as the sender: a name ("Ucuz Kredi Hemen"), a short code or a number.
     brand = models.ForeignKey(
-        "providers.Brand", on_delete=models.PROTECT, related_name="complaints", null=True, blank=True
+        "providers.Brand", verbose_name=_("marka"), on_delete=models.PROTECT, related_name="complaints", null=True, blank=True
     )
     sender_text = models.CharField(_("kayıtlı olmayan gönderici"), max_length=100, blank=True)
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
-    received_at = models.DateTimeField(_("iletinin alındığı an"))
-    message_text = models.TextField(_("ileti metni"), max_length=2000)
+    received_at = models.DateTimeField(_("İletinin alındığı an"))
+    message_text = models.TextField(_("İleti metni"), max_length=2000)
 
     # What the registry said at `received_at` (consents.selectors.consent_status_at).
     snapshot_status = models.CharField(_("o andaki durum"), max_length=9, choices=SnapshotStatus.choices)
@@ -122,16 +122,16 @@ class ComplaintEvent(models.Model):
         ASSIGN = "ASSIGN", _("Atama")
         NOTE = "NOTE", _("Not")
 
-    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("işlem"), max_length=6, choices=Action.choices)
-    from_status = models.CharField(max_length=9, choices=ComplaintStatus.choices, blank=True)
-    to_status = models.CharField(max_length=9, choices=ComplaintStatus.choices, blank=True)
+    complaint = models.ForeignKey(Complaint, verbose_name=_("şikâyet"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("İşlem"), max_length=6, choices=Action.choices)
+    from_status = models.CharField(_("önceki durum"), max_length=9, choices=ComplaintStatus.choices, blank=True)
+    to_status = models.CharField(_("yeni durum"), max_length=9, choices=ComplaintStatus.choices, blank=True)
     detail = models.TextField(_("ayrıntı"), blank=True)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("İşlemi yapan kullanıcı"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    actor_label = models.CharField(_("işlemi yapan"), max_length=255)
-    created_at = models.DateTimeField(default=timezone.now)
+    actor_label = models.CharField(_("İşlemi yapan"), max_length=255)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
 
     class Meta:
         verbose_name = _("şikâyet hareketi")

@@ -20,17 +20,17 @@ class RejectionOverrideNotice(models.Model):
     # One notice per history row: the unique key is what makes "tell the citizen once" hold across retries,
     # a second worker and the sweep.
     event = models.OneToOneField(
-        "consents.ConsentEvent", on_delete=models.PROTECT, related_name="+", verbose_name=_("izin hareketi")
+        "consents.ConsentEvent", on_delete=models.PROTECT, related_name="+", verbose_name=_("İzin hareketi")
     )
     address = models.CharField(_("adres"), max_length=265)
     state = models.CharField(
         _("durum"), max_length=8, choices=OverrideNoticeState.choices, default=OverrideNoticeState.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("deneme sayısı"), default=0)
+    last_error = models.TextField(_("son hata"), blank=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("üstlenilme zamanı"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("gönderilme zamanı"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ret üzerine onay bildirimi")

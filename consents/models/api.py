@@ -35,25 +35,25 @@ class ApiUser(AnnouncesDeactivation, models.Model):
         _("tür"), max_length=12, choices=ApiUserKind.choices, default=ApiUserKind.PROVIDER
     )
     provider = models.ForeignKey(
-        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
+        Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
     )
     retailer = models.ForeignKey(
-        Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
+        Retailer, verbose_name=_("bayi"), on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
     )
     intermediary = models.ForeignKey(
-        Intermediary, on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
+        Intermediary, verbose_name=_("aracı"), on_delete=models.PROTECT, null=True, blank=True, related_name="api_users"
     )
     username = models.CharField(_("kullanıcı adı"), max_length=150, unique=True)
     password = models.CharField(_("parola özeti"), max_length=128)
     label = models.CharField(_("açıklama"), max_length=255, blank=True)
     is_active = models.BooleanField(_("etkin"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("oluşturan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
     last_login_at = models.DateTimeField(_("son jeton alma"), null=True, blank=True)
     # CIDRs the user may call from (İYS whitelists integrators' addresses); empty = from anywhere.
-    allowed_networks = models.JSONField(_("izinli IP ağları"), default=list, blank=True)
+    allowed_networks = models.JSONField(_("İzinli IP ağları"), default=list, blank=True)
     # The last health check's figures over the past 24 hours (consents.api.health), for the admin's filter.
     health_requests = models.PositiveIntegerField(_("son 24 saatte istek"), default=0, editable=False)
     health_failures = models.PositiveIntegerField(_("son 24 saatte hatalı istek"), default=0, editable=False)
@@ -129,13 +129,13 @@ class ApiTokenKind(models.TextChoices):
 class ApiToken(models.Model):
     """An access (2 h) or refresh (4 h) token. Only the SHA-256 of the random secret is stored."""
 
-    api_user = models.ForeignKey(ApiUser, on_delete=models.CASCADE, related_name="tokens")
-    kind = models.CharField(max_length=8, choices=ApiTokenKind.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    client_address = models.GenericIPAddressField(null=True, blank=True)
+    api_user = models.ForeignKey(ApiUser, verbose_name=_("API kullanıcısı"), on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(_("tür"), max_length=8, choices=ApiTokenKind.choices)
+    token_hash = models.CharField(_("anahtar özeti"), max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("geçerlilik sonu"), )
+    revoked_at = models.DateTimeField(_("İptal zamanı"), null=True, blank=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
+    client_address = models.GenericIPAddressField(_("İstemci adresi"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API jetonu")
@@ -166,14 +166,14 @@ class BatchState(models.TextChoices):
 class ApiBatchRequest(models.Model):
     """An asynchronous batch of up to 1,000 consents (İYS consents/request), processed by Celery."""
 
-    request_id = models.CharField(max_length=36, unique=True)
-    version = models.PositiveSmallIntegerField(default=1)
-    api_user = models.ForeignKey(ApiUser, on_delete=models.PROTECT, related_name="batches")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(max_length=10, choices=BatchState.choices, default=BatchState.PENDING)
-    item_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(_("İstek numarası"), max_length=36, unique=True)
+    version = models.PositiveSmallIntegerField(_("sürüm"), default=1)
+    api_user = models.ForeignKey(ApiUser, verbose_name=_("API kullanıcısı"), on_delete=models.PROTECT, related_name="batches")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("durum"), max_length=10, choices=BatchState.choices, default=BatchState.PENDING)
+    item_count = models.PositiveIntegerField(_("kayıt sayısı"), default=0)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
+    finished_at = models.DateTimeField(_("bitiş zamanı"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API çoklu izin isteği")
@@ -196,18 +196,18 @@ class BatchItemStatus(models.TextChoices):
 
 
 class ApiBatchItem(models.Model):
-    batch = models.ForeignKey(ApiBatchRequest, on_delete=models.CASCADE, related_name="items")
-    index = models.PositiveIntegerField()
-    sub_request_id = models.CharField(max_length=36)
-    payload = models.JSONField()
-    status = models.CharField(max_length=8, choices=BatchItemStatus.choices, default=BatchItemStatus.ENQUEUE)
-    transaction_id = models.CharField(max_length=64, blank=True)
-    creation_date = models.DateTimeField(null=True, blank=True)
-    error_code = models.CharField(max_length=16, blank=True)
-    error_message = models.TextField(blank=True)
+    batch = models.ForeignKey(ApiBatchRequest, verbose_name=_("toplu istek"), on_delete=models.CASCADE, related_name="items")
+    index = models.PositiveIntegerField(_("sıra"), )
+    sub_request_id = models.CharField(_("alt istek numarası"), max_length=36)
+    payload = models.JSONField(_("gönderilen veri"), )
+    status = models.CharField(_("durum"), max_length=8, choices=BatchItemStatus.choices, default=BatchItemStatus.ENQUEUE)
+    transaction_id = models.CharField(_("İşlem numarası"), max_length=64, blank=True)
+    creation_date = models.DateTimeField(_("kayıt tarihi"), null=True, blank=True)
+    error_code = models.CharField(_("hata kodu"), max_length=16, blank=True)
+    error_message = models.TextField(_("hata mesajı"), blank=True)
     # /v2: a consent re-sent unchanged points at the request that recorded it.
-    original_request_id = models.CharField(max_length=36, blank=True)
-    original_sub_request_id = models.CharField(max_length=36, blank=True)
+    original_request_id = models.CharField(_("İlk istek numarası"), max_length=36, blank=True)
+    original_sub_request_id = models.CharField(_("İlk alt istek numarası"), max_length=36, blank=True)
 
     class Meta:
         verbose_name = _("API çoklu izin kalemi")
@@ -230,11 +230,11 @@ class ApiBatchItem(models.Model):
 class ApiIdempotencyRecord(models.Model):
     """The /v2 single add: the same parameters and body again return the same transactionId."""
 
-    key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of brand + canonical body.")
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
-    transaction_id = models.CharField(max_length=64)
-    creation_date = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(_("anahtar"), max_length=64, unique=True, help_text="SHA-256 of brand + canonical body.")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.CASCADE, related_name="+")
+    transaction_id = models.CharField(_("İşlem numarası"), max_length=64)
+    creation_date = models.DateTimeField(_("kayıt tarihi"), )
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
 
     class Meta:
         verbose_name = _("API tekrar kaydı")
@@ -249,17 +249,17 @@ class PushState(models.TextChoices):
 class PushRegistration(models.Model):
     """Where to push citizens' own movements (IYS_* sources) of one brand and channel."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="push_registrations")
-    channel = models.CharField(max_length=6, choices=Channel.choices)
-    url = models.URLField(max_length=500)
-    username = models.CharField(max_length=150)
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="push_registrations")
+    channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
+    url = models.URLField(_("adres"), max_length=500)
+    username = models.CharField(_("kullanıcı adı"), max_length=150)
     # Needed in clear to authenticate to the provider's server; also the HMAC-SHA256 signing key.
-    password = models.CharField(max_length=255)
-    state = models.CharField(max_length=8, choices=PushState.choices, default=PushState.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now)
-    state_changed_at = models.DateTimeField(default=timezone.now)
+    password = models.CharField(_("parola"), max_length=255)
+    state = models.CharField(_("durum"), max_length=8, choices=PushState.choices, default=PushState.ACTIVE)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
+    state_changed_at = models.DateTimeField(_("durum değişikliği zamanı"), default=timezone.now)
     created_by = models.ForeignKey(
-        ApiUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ApiUser, verbose_name=_("oluşturan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -294,15 +294,15 @@ class DeliveryState(models.TextChoices):
 class PushDelivery(models.Model):
     """One consent movement sent to one registration, with its attempts."""
 
-    registration = models.ForeignKey(PushRegistration, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey("consents.ConsentEvent", on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    registration = models.ForeignKey(PushRegistration, verbose_name=_("kayıt"), on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("consents.ConsentEvent", verbose_name=_("hareket"), on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("durum"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(_("deneme sayısı"), default=0)
+    last_status_code = models.PositiveIntegerField(_("son yanıt kodu"), null=True, blank=True)
+    last_error = models.CharField(_("son hata"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("son deneme zamanı"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("İletilme zamanı"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("push iletimi")
@@ -324,10 +324,10 @@ class PushDelivery(models.Model):
 class IntegratorAlert(models.Model):
     """An API user's 24-hour success rate fell under İYS's threshold (70 %); resolved when it recovers."""
 
-    api_user = models.ForeignKey(ApiUser, on_delete=models.CASCADE, related_name="health_alerts")
+    api_user = models.ForeignKey(ApiUser, verbose_name=_("API kullanıcısı"), on_delete=models.CASCADE, related_name="health_alerts")
     opened_at = models.DateTimeField(_("açıldı"), default=timezone.now)
     resolved_at = models.DateTimeField(_("kapandı"), null=True, blank=True)
-    requests = models.PositiveIntegerField(_("istek"))
+    requests = models.PositiveIntegerField(_("İstek sayısı"))
     failures = models.PositiveIntegerField(_("hatalı istek"))
     notified_at = models.DateTimeField(_("operatörlere bildirildi"), null=True, blank=True)
 

@@ -6,6 +6,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import Brand, Channel, Retailer, Tier
@@ -80,9 +82,9 @@ class DeclarationPeriod(models.Model):
     declare_until = models.DateField(_("son beyan günü"))
     visible_from = models.DateField(_("vatandaşa görünür olduğu gün"))
     review_until = models.DateField(_("vatandaşın son itiraz günü"))
-    visibility_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    visibility_notified_at = models.DateTimeField(_("görünürlük bildirimi zamanı"), null=True, blank=True, editable=False)
+    reminder_sent_at = models.DateTimeField(_("hatırlatma zamanı"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("beyan dönemi")
@@ -109,28 +111,28 @@ class Consent(models.Model):
     """The current state of one key (brand, recipient, recipient_type, channel)."""
 
     # No separate index on brand: the key's unique index starts with it.
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="consents", db_index=False)
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="consents", db_index=False)
     recipient = models.CharField(_("alıcı"), max_length=265)
     recipient_type = models.CharField(_("alıcı tipi"), max_length=8, choices=RecipientType.choices)
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
     status = models.CharField(_("durum"), max_length=4, choices=Status.choices)
     source = models.CharField(_("kaynak"), max_length=24, choices=Source.choices, null=True, blank=True)
-    consent_date = models.DateTimeField(_("izin tarihi"))
+    consent_date = models.DateTimeField(_("İzin tarihi"))
     created_at = models.DateTimeField(_("kayıt tarihi"))
     updated_at = models.DateTimeField(_("güncelleme tarihi"))
-    transaction_id = models.CharField(_("işlem numarası"), max_length=64)
+    transaction_id = models.CharField(_("İşlem numarası"), max_length=64)
     retailer = models.ForeignKey(
-        Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="consents", db_index=False
+        Retailer, verbose_name=_("bayi"), on_delete=models.PROTECT, null=True, blank=True, related_name="consents", db_index=False
     )  # served by consent_by_retailer_idx
     declaration_period = models.ForeignKey(
-        DeclarationPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
+        DeclarationPeriod, verbose_name=_("beyan dönemi"), on_delete=models.PROTECT, null=True, blank=True, related_name="consents"
     )
-    review_until = models.DateTimeField(_("itiraz süresi sonu"), null=True, blank=True)
+    review_until = models.DateTimeField(_("İnceleme süresi sonu"), null=True, blank=True)
     finalized_at = models.DateTimeField(_("kesinleşme"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("izin")
-        verbose_name_plural = _("izinler")
+        verbose_name = _("İzin")
+        verbose_name_plural = _("İzinler")
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "recipient", "recipient_type", "channel"], name="consent_one_current_per_key"
@@ -198,47 +200,50 @@ class ConsentEvent(models.Model):
 
     # Both foreign keys are served by the composite indexes below (history of a consent, feed of a brand);
     # every index and every foreign-key check on this table is paid on each of millions of history rows.
-    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="events", db_index=False)
+    consent = models.ForeignKey(Consent, verbose_name=_("İzin"), on_delete=models.PROTECT, related_name="events", db_index=False)
     # A copy of consent.brand for the change feed: the consent's own foreign key already guarantees it,
     # so PostgreSQL is spared a second lookup per row (Django still PROTECTs brands with history).
     brand = models.ForeignKey(
-        Brand, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    recipient = models.CharField(max_length=265)
-    recipient_type = models.CharField(max_length=8, choices=RecipientType.choices)
-    channel = models.CharField(max_length=6, choices=Channel.choices)
-    action = models.CharField(max_length=8, choices=EventAction.choices)
-    previous_status = models.CharField(max_length=4, choices=Status.choices, null=True, blank=True)
-    status = models.CharField(max_length=4, choices=Status.choices)
-    source = models.CharField(max_length=24, choices=Source.choices, null=True, blank=True)
-    consent_date = models.DateTimeField()
-    created_at = models.DateTimeField(db_index=False)
-    transaction_id = models.CharField(max_length=64)  # unique: event_transaction_id_unique
-    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    recipient = models.CharField(_("alıcı"), max_length=265)
+    recipient_type = models.CharField(_("alıcı tipi"), max_length=8, choices=RecipientType.choices)
+    channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
+    action = models.CharField(_("İşlem"), max_length=8, choices=EventAction.choices)
+    previous_status = models.CharField(_("önceki durum"), max_length=4, choices=Status.choices, null=True, blank=True)
+    status = models.CharField(_("durum"), max_length=4, choices=Status.choices)
+    source = models.CharField(_("kaynak"), max_length=24, choices=Source.choices, null=True, blank=True)
+    consent_date = models.DateTimeField(_("İzin tarihi"), )
+    created_at = models.DateTimeField(_("oluşturulma zamanı"), db_index=False)
+    transaction_id = models.CharField(_("İşlem numarası"), max_length=64)  # unique: event_transaction_id_unique
+    retailer = models.ForeignKey(Retailer, verbose_name=_("bayi"), on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_kind = models.CharField(_("İşlemi yapanın türü"), max_length=10, choices=ActorKind.choices)
     # Audit identity: actor_label/actor_ref keep who acted even without the user row; Django PROTECTs users
     # with history, and the database skips a lookup per inserted history row.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("İşlemi yapan kullanıcı"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         db_constraint=False,
     )
     actor_ref = models.CharField(
+        _("İşlemi yapanın kimliği"),
         max_length=64, blank=True, help_text="Kind-specific id of the actor (citizen id, API user id, task name)."
     )
-    actor_label = models.CharField(max_length=255, blank=True)
-    via = models.CharField(max_length=12, choices=Via.choices)
+    actor_label = models.CharField(_("İşlemi yapan"), max_length=255, blank=True)
+    via = models.CharField(_("İşlem yolu"), max_length=12, choices=Via.choices)
     # A provider-reported rejection that arrived after 3 business days: stored, flagged for operators.
-    late_report = models.BooleanField(default=False)
-    review_until = models.DateTimeField(null=True, blank=True)
+    late_report = models.BooleanField(_("geç bildirim"), default=False)
+    review_until = models.DateTimeField(_("İnceleme süresi sonu"), null=True, blank=True)
     # A provider's ONAY recorded over the recipient's own rejection (the latest movement was the citizen's RET):
     # the citizen is told, and operators can find these. Database defaults: the upload's SQL INSERTs rows too.
-    overrides_citizen_rejection = models.BooleanField(default=False, db_default=False)
+    overrides_citizen_rejection = models.BooleanField(
+        _("vatandaşın reddi üzerine onay"), default=False, db_default=False
+    )
     # What the provider says proves the recipient consented again (required on the portal for an override).
-    evidence_note = models.TextField(blank=True, default="", db_default="")
+    evidence_note = models.TextField(_("kanıt notu"), blank=True, default="", db_default="")
 
     class Meta:
-        verbose_name = _("izin hareketi")
-        verbose_name_plural = _("izin hareketleri")
+        verbose_name = _("İzin hareketi")
+        verbose_name_plural = _("İzin hareketleri")
         ordering = ["-id"]
         # A constraint rather than unique=True: it skips the LIKE (varchar_pattern_ops) index nobody queries.
         constraints = [models.UniqueConstraint(fields=["transaction_id"], name="event_transaction_id_unique")]
@@ -254,16 +259,28 @@ class ConsentEvent(models.Model):
             ),
         ]
 
+    @property
+    def actor_text(self) -> str:
+        """Who acted, in the reader's language: a citizen's label was recorded in the language of the moment,
+        so it is rebuilt from the stored reference; other labels are names (users, dealers, tasks)."""
+        if self.actor_kind == ActorKind.CITIZEN:
+            if self.actor_ref.isdigit():
+                return gettext("Vatandaş #%(number)s") % {"number": self.actor_ref}
+            return str(self.get_actor_kind_display())  # an opt-out without an account
+        return self.actor_label
+
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.recipient} {self.previous_status}→{self.status}"
+        # Local time in the active language's format; a first record has no previous status to show.
+        when = formats.date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return f"{when} {self.recipient} {self.previous_status or '—'} → {self.status}"
 
 
 class RetailerAccess(models.Model):
     """İYS retailerAccess: which retailers of the brand may use one consent."""
 
-    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="retailer_accesses")
-    retailer = models.ForeignKey(Retailer, on_delete=models.PROTECT, related_name="consent_accesses")
-    granted_at = models.DateTimeField(auto_now_add=True)
+    consent = models.ForeignKey(Consent, verbose_name=_("İzin"), on_delete=models.CASCADE, related_name="retailer_accesses")
+    retailer = models.ForeignKey(Retailer, verbose_name=_("bayi"), on_delete=models.PROTECT, related_name="consent_accesses")
+    granted_at = models.DateTimeField(_("yetki verilme zamanı"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("bayi izin erişimi")

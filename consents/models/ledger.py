@@ -20,11 +20,11 @@ from .consent import ConsentEvent
 class HistoryLink(models.Model):
     """The hash chain entry of one history row (1:1), in the order the sealer appended it to its brand's chain."""
 
-    event = models.OneToOneField(ConsentEvent, on_delete=models.PROTECT, primary_key=True, related_name="link")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
-    seq = models.PositiveBigIntegerField()
-    hash = models.CharField(max_length=96)
-    sealed_at = models.DateTimeField()
+    event = models.OneToOneField(ConsentEvent, verbose_name=_("hareket"), on_delete=models.PROTECT, primary_key=True, related_name="link")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False)
+    seq = models.PositiveBigIntegerField(_("sıra"), )
+    hash = models.CharField(_("özet"), max_length=96)
+    sealed_at = models.DateTimeField(_("mühürlenme zamanı"), )
 
     class Meta:
         verbose_name = _("geçmiş zincir halkası")
@@ -38,10 +38,10 @@ class HistoryLink(models.Model):
 class ChainHead(models.Model):
     """The last link of a brand's chain; the sealer locks it while appending."""
 
-    brand = models.OneToOneField(Brand, on_delete=models.PROTECT, primary_key=True, related_name="chain_head")
-    seq = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=96, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    brand = models.OneToOneField(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, primary_key=True, related_name="chain_head")
+    seq = models.PositiveBigIntegerField(_("sıra"), default=0)
+    hash = models.CharField(_("özet"), max_length=96, blank=True)
+    updated_at = models.DateTimeField(_("güncelleme zamanı"), auto_now=True)
 
     class Meta:
         verbose_name = _("zincir başı")
@@ -51,9 +51,13 @@ class ChainHead(models.Model):
 class SealState(models.Model):
     """One row: every history row with id <= sealed_through_id has its link (the sealer starts above it)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    sealed_through_id = models.PositiveBigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    id = models.PositiveSmallIntegerField(_("kimlik"), primary_key=True, default=1)
+    sealed_through_id = models.PositiveBigIntegerField(_("mühürlenen son hareket"), default=0)
+    updated_at = models.DateTimeField(_("güncelleme zamanı"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("mühür durumu")
+        verbose_name_plural = _("mühür durumu")
 
 
 class ProcessStatus(models.TextChoices):
@@ -66,20 +70,20 @@ class ProcessStatus(models.TextChoices):
 class DailyReconciliation(models.Model):
     """A brand's day (Istanbul calendar): İYS's counts, the file's SHA-384 and the chain head it commits to."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="reconciliations")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="reconciliations")
     report_date = models.DateField(_("gün"))
-    status = models.CharField(max_length=10, choices=ProcessStatus.choices, default=ProcessStatus.QUEUED)
+    status = models.CharField(_("durum"), max_length=10, choices=ProcessStatus.choices, default=ProcessStatus.QUEUED)
     movements = models.PositiveIntegerField(_("hareket"), default=0)
     # {"BIREYSEL"|"TACIR": {"MESAJ": {"HS": {"approval", "rejection", "pending", "total"}, "IYS": {...}}, ...}}
-    summary = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(_("özet bilgi"), default=dict, blank=True)
     file_hash = models.CharField(_("dosya özeti (SHA-384)"), max_length=96, blank=True)
-    chain_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    chain_seq = models.PositiveBigIntegerField(_("zincir sırası"), null=True, blank=True)
     chain_head = models.CharField(_("zincir başı"), max_length=96, blank=True)
     # SHA-384(file_hash + "|" + chain_head): the day's seal over both the file and the whole history before it.
     seal = models.CharField(_("günün mührü"), max_length=96, blank=True)
-    built_at = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(_("hazırlanma zamanı"), null=True, blank=True)
     agreed_at = models.DateTimeField(_("mutabakat"), null=True, blank=True)
-    agreed_by = models.CharField(max_length=255, blank=True)
+    agreed_by = models.CharField(_("mutabakatı veren"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("günlük mutabakat")

@@ -26,8 +26,8 @@ class NotificationState(models.TextChoices):
 
 
 class ReviewNotification(models.Model):
-    period = models.ForeignKey(DeclarationPeriod, on_delete=models.PROTECT, related_name="notifications")
-    citizen = models.ForeignKey("citizens.Citizen", on_delete=models.CASCADE, related_name="review_notifications")
+    period = models.ForeignKey(DeclarationPeriod, verbose_name=_("beyan dönemi"), on_delete=models.PROTECT, related_name="notifications")
+    citizen = models.ForeignKey("citizens.Citizen", verbose_name=_("vatandaş"), on_delete=models.CASCADE, related_name="review_notifications")
     kind = models.CharField(_("tür"), max_length=8, choices=NotificationKind.choices)
     state = models.CharField(
         _("durum"), max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING
@@ -41,8 +41,8 @@ class ReviewNotification(models.Model):
     sent_at = models.DateTimeField(_("gönderilme"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("itiraz bildirimi")
-        verbose_name_plural = _("itiraz bildirimleri")
+        verbose_name = _("İnceleme bildirimi")
+        verbose_name_plural = _("İnceleme bildirimleri")
         constraints = [
             models.UniqueConstraint(fields=["period", "citizen", "kind"], name="reviewnotification_once"),
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="reviewnotification_kind_valid"),

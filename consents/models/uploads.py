@@ -21,10 +21,10 @@ class UploadState(models.TextChoices):
 class Upload(models.Model):
     """One CSV file a provider uploaded for one brand, with what processing it did."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="uploads")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="uploads")
+    provider = models.ForeignKey(Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, related_name="uploads")
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="uploads")
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_uploads"
+        settings.AUTH_USER_MODEL, verbose_name=_("yükleyen"), on_delete=models.PROTECT, related_name="consent_uploads"
     )
     created_at = models.DateTimeField(_("yükleme zamanı"), auto_now_add=True)
     original = models.FileField(_("yüklenen dosya"), upload_to="uploads/original/%Y/%m/")
@@ -33,11 +33,11 @@ class Upload(models.Model):
     dry_run = models.BooleanField(_("deneme (kaydetmeden)"), default=False)
     state = models.CharField(_("durum"), max_length=8, choices=UploadState.choices, default=UploadState.QUEUED)
     # Progress: rows and bytes behind the last committed chunk; the total is estimated from bytes.
-    rows_processed = models.BigIntegerField(_("işlenen satır"), default=0)
+    rows_processed = models.BigIntegerField(_("İşlenen satır"), default=0)
     rows_estimated = models.BigIntegerField(_("tahmini satır"), default=0)
-    bytes_processed = models.BigIntegerField(default=0)
+    bytes_processed = models.BigIntegerField(_("İşlenen bayt"), default=0)
     # The last file line whose chunk is committed: a restarted task resumes after it.
-    resume_line = models.BigIntegerField(default=0)
+    resume_line = models.BigIntegerField(_("kaldığı satır"), default=0)
     inserted = models.BigIntegerField(_("eklenen"), default=0)
     updated = models.BigIntegerField(_("güncellenen"), default=0)
     unchanged = models.BigIntegerField(_("değişmeyen"), default=0)
@@ -45,8 +45,8 @@ class Upload(models.Model):
     refusals_by_code = models.JSONField(_("koda göre retler"), default=dict, blank=True)
     report = models.FileField(_("hata raporu"), upload_to="uploads/reports/%Y/%m/", blank=True)
     error_message = models.TextField(_("hata"), blank=True)
-    error_message_en = models.TextField(blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    error_message_en = models.TextField(_("İngilizce hata mesajı"), blank=True)
+    started_at = models.DateTimeField(_("başlama zamanı"), null=True, blank=True)
     finished_at = models.DateTimeField(_("bitiş"), null=True, blank=True)
 
     class Meta:
@@ -89,12 +89,12 @@ class Upload(models.Model):
 class UploadRefusal(models.Model):
     """One refused row of an upload: the rows of the downloadable report."""
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="refusals")
+    upload = models.ForeignKey(Upload, verbose_name=_("dosya yükleme"), on_delete=models.CASCADE, related_name="refusals")
     line = models.BigIntegerField(_("satır"))
     field = models.CharField(_("alan"), max_length=32, blank=True)
     value = models.CharField(_("değer"), max_length=300, blank=True)
     code = models.CharField(_("kod"), max_length=8)
-    params = models.JSONField(null=True, blank=True)
+    params = models.JSONField(_("parametreler"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("reddedilen satır")
@@ -116,16 +116,16 @@ class UploadShard(models.Model):
     to that file line are already applied.
     """
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="shards")
-    shard = models.PositiveSmallIntegerField()
-    resume_line = models.BigIntegerField(default=0)
-    bytes_processed = models.BigIntegerField(default=0)
-    rows_processed = models.BigIntegerField(default=0)
-    inserted = models.BigIntegerField(default=0)
-    updated = models.BigIntegerField(default=0)
-    unchanged = models.BigIntegerField(default=0)
-    refused = models.BigIntegerField(default=0)
-    refusals_by_code = models.JSONField(default=dict, blank=True)
+    upload = models.ForeignKey(Upload, verbose_name=_("dosya yükleme"), on_delete=models.CASCADE, related_name="shards")
+    shard = models.PositiveSmallIntegerField(_("parça"), )
+    resume_line = models.BigIntegerField(_("kaldığı satır"), default=0)
+    bytes_processed = models.BigIntegerField(_("İşlenen bayt"), default=0)
+    rows_processed = models.BigIntegerField(_("İşlenen satır"), default=0)
+    inserted = models.BigIntegerField(_("eklenen"), default=0)
+    updated = models.BigIntegerField(_("güncellenen"), default=0)
+    unchanged = models.BigIntegerField(_("değişmeyen"), default=0)
+    refused = models.BigIntegerField(_("reddedilen"), default=0)
+    refusals_by_code = models.JSONField(_("koda göre reddedilenler"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("yükleme bölümü")

@@ -96,7 +96,7 @@ class DeclarationPeriodReviewAdmin(DeclarationPeriodAdmin):
     def declared(self, period: DeclarationPeriod) -> int:
         return period.n_declared
 
-    @admin.display(description=_("incelemede reddedilen"), ordering="n_rejected")
+    @admin.display(description=_("İncelemede reddedilen"), ordering="n_rejected")
     def rejected_in_review(self, period: DeclarationPeriod) -> int:
         return period.n_rejected
 
@@ -104,7 +104,7 @@ class DeclarationPeriodReviewAdmin(DeclarationPeriodAdmin):
     def finalized(self, period: DeclarationPeriod) -> int:
         return period.n_finalized
 
-    @admin.display(description=_("incelemede bekleyen"), ordering="n_in_review")
+    @admin.display(description=_("İncelemede bekleyen"), ordering="n_in_review")
     def in_review(self, period: DeclarationPeriod) -> int:
         return period.n_in_review
 
