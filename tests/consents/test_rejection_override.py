@@ -148,3 +148,23 @@ def test_a_failed_send_is_retried_later(brand, provider_actor, settings):
     locmem.outbox.clear()
     assert override_notice_send(notice_id=notice_id) == OverrideNoticeState.SENT
     assert len(locmem.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_api_answers_as_iys_does_and_marks_the_row(brand, provider, django_capture_on_commit_callbacks):
+    from tests.consents.api.support import client_for, consent_body, make_api_user, recent
+
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    assert api.post(base + "/consents", consent_body(PHONE, consentDate=recent(hours=3))).status_code == 200
+    _citizen_ret(brand)
+    time.sleep(1.05)  # İYS dates have whole seconds: the new consent must be after the rejection's moment
+    locmem.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(base + "/consents", consent_body(PHONE, consentDate=recent(hours=0)))
+    # İYS's API has no note field: the answer is İYS's plain success, the row is marked, the citizen told.
+    assert response.status_code == 200, response.content
+    assert set(response.json()) >= {"transactionId", "creationDate"}
+    event = ConsentEvent.objects.filter(recipient_type=RecipientType.BIREYSEL).latest("id")
+    assert event.via == Via.API and event.overrides_citizen_rejection and event.evidence_note == ""
+    assert [m.to for m in locmem.outbox] == [PHONE]
