@@ -79,3 +79,9 @@ class CodeForm(TextSafeForm):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"[0-9 ]*", "autofocus": True}
         ),
     )
+
+
+class BrandSearchForm(TextSafeForm):
+    """The add-brand page's search box (a GET form)."""
+
+    q = forms.CharField(required=False, max_length=255)

@@ -23,7 +23,7 @@ from .auth import citizen_login, citizen_logout, citizen_required, current_citiz
 from .display import display_address
 from .exports import my_data, my_data_csv_rows
 from .faq import faq_sections
-from .forms import AddressForm, CodeForm
+from .forms import AddressForm, BrandSearchForm, CodeForm
 from .models import AddressClaimEvent, DevMessage, OtpPurpose
 from .otp import OtpCheck, OtpError, check_message, otp_send, otp_tries_left
 from .selectors import (
@@ -338,12 +338,14 @@ def add_brand(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, _("Bu marka için seçtiğiniz kanallarda zaten kayıt var; izinlerim sayfasından değiştirebilirsiniz."))
         return redirect("citizens:consents")
-    query = request.GET.get("q", "").strip()
+    search = BrandSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     results = list(search_brands(query)) if query else []
     choices = [
         {"address": a, "channels": [(c, Channel(c).label) for c in channels_for_kind(a.kind)]} for a in address_list
     ]
-    return render(request, "citizens/add_brand.html", {"query": query, "results": results, "choices": choices})
+    context = {"query": query, "results": results, "choices": choices, "search_errors": search.errors.get("q")}
+    return render(request, "citizens/add_brand.html", context)
 
 
 # --- my data -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from urllib.parse import quote
 
 import pytest
 from django import forms
@@ -19,6 +20,7 @@ from citizens.models import Citizen, OneTimeCode
 from config.hygiene import RefusesControlCharacters, forbidden_character, printable
 from providers.models import Role
 from tests import factories
+from tests.citizens.conftest import make_citizen, sign_in_client
 
 FORM_MODULES = [
     "citizens.forms",
@@ -111,3 +113,45 @@ def test_multi_line_text_keeps_line_breaks_but_not_nul(brand):
 def test_guarding_one_form_leaves_the_class_fields_untouched():
     CodeForm({"code": "1"})
     assert inspect.ismethod(CodeForm.base_fields["code"].clean)
+
+
+BAD = ["a\x00b", "a\x1bb", "a\ud800b"]
+
+
+def _quoted(value: str) -> str:
+    return quote(value, safe="", errors="surrogatepass")
+
+
+@pytest.mark.django_db
+def test_parameters_read_without_a_form_never_crash_a_page(client, brand, settings):
+    """Query and form parameters that pages read directly: control characters never make a 500."""
+    citizen = make_citizen("+905321234567")
+    sign_in_client(client, citizen)
+    member = factories.MembershipFactory(provider=brand.provider, role=Role.OWNER)
+    portal = Client(raise_request_exception=False)
+    portal.force_login(member.user)
+    citizen_client = client
+    citizen_client.raise_request_exception = False
+    anonymous = Client(raise_request_exception=False)
+    failures = []
+    for bad in BAD:
+        q = _quoted(bad)
+        answers = {
+            "add_brand q": citizen_client.get(f"{reverse('citizens:add_brand')}?q={q}"),
+            "sign_in next": anonymous.get(f"{reverse('citizens:sign_in')}?next={q}"),
+            "reject brand": citizen_client.post(
+                reverse("citizens:reject"), f"scope=brand&brand={q}", content_type="application/x-www-form-urlencoded"
+            ),
+            "consents page": portal.get(f"{reverse('portal:consents')}?page={q}&brand={q}&q={q}"),
+            "retailer brand": portal.get(f"{reverse('portal:retailer_create')}?brand={q}"),
+            "signed link": anonymous.get(f"/ret/b/{q}/"),
+            "sms inbound": anonymous.post(
+                reverse("optout:sms_inbound"), f"from=%2B905321234567&text={q}",
+                content_type="application/x-www-form-urlencoded", HTTP_X_ILETI_SECRET=settings.SMS_INBOUND_SECRET,
+            ),
+        }
+        failures += [f"{name} {bad!r}: {r.status_code}" for name, r in answers.items() if r.status_code >= 500]
+    assert not failures, failures
+    # The brand search is a form: the refusal is shown on its field.
+    page = citizen_client.get(reverse("citizens:add_brand") + "?q=a%00b")
+    assert "kontrol karakteri içeremez (U+0000)" in page.content.decode()
