@@ -87,7 +87,10 @@ def sqlite_options() -> dict:
     timeout lets a sign-in wait for the upload's current chunk (one short transaction) to commit.
     """
     return {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
+            "PRAGMA cache_size=-32000; PRAGMA mmap_size=268435456;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
     }
