@@ -135,3 +135,12 @@ def test_the_ret_short_number_is_in_the_faq_and_on_the_optout_page(client, brand
     assert "4545 numarasına" in faq and "RET 700001" in faq
     page = client.get(reverse("optout:brand", args=[brand.brand_code])).content.decode()
     assert f"“RET {brand.brand_code}” yazıp 4545 numarasına gönderin" in page
+
+
+def test_the_optout_done_page_speaks_of_a_number(client, brand, settings):
+    settings.SMS_RET_NUMBER = "4545"
+    client.post(reverse("optout:brand", args=[brand.brand_code]), {"address": PHONE})
+    client.post(reverse("optout:code", args=[brand.brand_code]), {"code": last_sms_code(PHONE)})
+    client.post(reverse("optout:channels", args=[brand.brand_code]), {"channels": ["MESAJ"]})
+    page = client.get(reverse("optout:done", args=[brand.brand_code])).content.decode()
+    assert "<strong>0532 *** ** 33</strong> numaranıza" in page and "4545 numarasına" in page
