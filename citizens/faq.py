@@ -41,13 +41,13 @@ FAQ_SECTIONS: tuple[Section, ...] = (
                 _("İşletmeler ellerindeki eski onayları sisteme toplu olarak “beyan” ederek aktarabilir. Beyan "
                   "edilen onaylar, işletmenin büyüklüğüne göre belirlenen bir tarihten sonra listenizde görünür. "
                   "Örneğin 150.000 veya daha az onaylı adresi olan işletmeler 31 Mayıs 2021'e kadar beyan etti; bu "
-                  "onaylar 1 Haziran 2021'den itibaren göründü ve 15 Temmuz 2021'e kadar itiraz edilebildi. "
+                  "onaylar 1 Haziran 2021'den itibaren göründü ve 15 Temmuz 2021'e kadar incelenip reddedilebildi. "
                   "Listede henüz görünmeyen beyanlar varsa izinlerim sayfası hangi tarihte görüneceklerini yazar. "
                   "Hiç kaydı olmayan bir işletme ise size ticari ileti gönderemez."),
             ),
             Question(
-                "itiraz-suresi",
-                _("Beyan edilen bir onaya ne kadar süre itiraz edebilirim?"),
+                "inceleme-suresi",
+                _("Beyan edilen bir onayı ne kadar süre inceleyip reddedebilirim?"),
                 _("Beyan edilen onaylar listenizde “inceleme süresinde” etiketiyle ve son tarihiyle gösterilir. "
                   "Bu tarihe kadar reddetmezseniz onay geçerli sayılır. Son tarih geçtikten sonra da istediğiniz "
                   "zaman reddedebilirsiniz; ret hemen geçerli olur."),

@@ -96,7 +96,7 @@ STATUSES = Words(
 )
 CHANNELS = Words(
     _table({
-        Channel.MESAJ: ("MESAJ", "SMS", "Kısa mesaj", "Mesaj (SMS)"),
+        Channel.MESAJ: ("MESAJ", "SMS", "Kısa mesaj", "Mesaj (SMS)", "SMS (kısa mesaj)"),
         Channel.ARAMA: ("ARAMA", "Sesli arama", "Arama (sesli)", "Çağrı"),
         Channel.EPOSTA: ("EPOSTA", "E-posta", "e-mail", "E-mail", "Mail"),
     }),
@@ -197,8 +197,8 @@ def read_text(raw: Any) -> Any:
 _PLAIN: dict[str, tuple[str, str]] = {
     "H110": ("Durumu yazın ya da seçin: Onay ya da Ret.", "Enter or choose the status: Onay or Ret."),
     "H111": (
-        "Kanalı yazın ya da seçin: Mesaj (SMS), Arama ya da E-posta.",
-        "Enter or choose the channel: Mesaj (SMS), Arama or E-posta.",
+        "Kanalı yazın ya da seçin: SMS (kısa mesaj), Sesli arama ya da E-posta.",
+        "Enter or choose the channel: SMS (kısa mesaj), Sesli arama or E-posta.",
     ),
     "H112": ("İzin tarihini yazın (örnek: 30.11.2026 14:30).", "Enter the consent date (e.g. 30.11.2026 14:30)."),
     "H113": (

@@ -25,8 +25,8 @@ def tier_for_count(count: int) -> str:
 
 
 class Channel(models.TextChoices):
-    MESAJ = "MESAJ", _("Mesaj (SMS)")
-    ARAMA = "ARAMA", _("Arama")
+    MESAJ = "MESAJ", _("SMS (kısa mesaj)")
+    ARAMA = "ARAMA", _("Sesli arama")
     EPOSTA = "EPOSTA", _("E-posta")
 
 

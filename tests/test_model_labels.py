@@ -3,6 +3,7 @@ name ("CREATED AT"), and one starting with a lowercase i becomes a dotless "I" t
 from __future__ import annotations
 
 from django.apps import apps
+from django.utils import translation
 from django.utils.functional import Promise
 
 
@@ -24,9 +25,15 @@ def test_no_label_starts_with_a_lowercase_i():
     """capfirst("izin") is "Izin" in Python; Turkish labels starting with i are written with İ."""
     ours = [cfg for cfg in apps.get_app_configs() if cfg.name in {"providers", "consents", "citizens"}]
     dotless = []
-    for cfg in ours:
-        for model in cfg.get_models():
-            texts = [model._meta.verbose_name, model._meta.verbose_name_plural]
-            texts += [fld.verbose_name for fld in model._meta.get_fields() if fld.concrete and not fld.auto_created]
-            dotless += [f"{model.__name__}: {text}" for text in map(str, texts) if text.startswith("i")]
+    with translation.override("tr"):
+        labels = [(model, _labels_of(model)) for cfg in ours for model in cfg.get_models()]
+    for model, texts in labels:
+        dotless += [f"{model.__name__}: {text}" for text in texts if text.startswith("i")]
     assert not dotless, "\n".join(dotless)
+
+
+def _labels_of(model: type) -> list[str]:
+    texts = [model._meta.verbose_name, model._meta.verbose_name_plural]
+    texts += [fld.verbose_name for fld in model._meta.get_fields() if fld.concrete and not fld.auto_created]
+    return [str(text) for text in texts]
+

@@ -89,7 +89,7 @@ def complaint_file(
         errors["address"] = _("Bu adres hesabınıza doğrulanmış bir adres değil.")
     elif channel not in CHANNELS_FOR_KIND[address.kind]:
         errors["channel"] = (
-            _("Telefon numarasına yalnız SMS (MESAJ) veya arama (ARAMA) gelir.")
+            _("Telefon numarasına yalnız SMS (MESAJ) veya sesli arama (ARAMA) gelir.")
             if address.kind == "phone"
             else _("E-posta adresine yalnız e-posta (EPOSTA) gelir.")
         )

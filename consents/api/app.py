@@ -47,7 +47,7 @@ adresi `https://<sunucu>/api` yaparak bu kayıt sistemiyle çalışır.
 * Hatalar İYS biçimindedir: `{"errors": [{"code", "location", "value", "message"}]}`; kural ihlalleri 422
   (İYS'nin 400 dediği kurallarda 400), yetki 401/403, istek sınırı 429 ve `Retry-After` başlığı.
 * İYS'de olmayan tek ek: `POST /sps/{iysCode}/brands/{brandCode}/may-send` (tek alıcı) ve `.../may-send/list`
-  (en fazla 1000 alıcı) "gönderebilir miyim?" sorusunu nedeniyle cevaplar: ONAY, UNDER_REVIEW (itiraz süresi
+  (en fazla 1000 alıcı) "gönderebilir miyim?" sorusunu nedeniyle cevaplar: ONAY, UNDER_REVIEW (inceleme süresi
   `reviewUntil`'e kadar), TACIR_NO_RECORD, CITIZEN_REJECTED (`rejectedAt`), RET, NO_RECORD.
 * Aracı hizmet sağlayıcılar yalnızca kendilerini yetkilendiren marka ve kanallarda izin durumu sorgular;
   bayi kullanıcıları yalnızca çalıştıkları markada işlem yapar.

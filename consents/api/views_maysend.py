@@ -54,7 +54,7 @@ class MaySendOut(Schema):
     reason: str = Field(
         ...,
         description=(
-            "ONAY; UNDER_REVIEW (onay, vatandaşın itiraz süresi `reviewUntil`'e kadar sürüyor); TACIR_NO_RECORD "
+            "ONAY; UNDER_REVIEW (onay, vatandaşın inceleme süresi `reviewUntil`'e kadar sürüyor); TACIR_NO_RECORD "
             "(tacir, kayıt yok: ret edene kadar gönderilebilir); CITIZEN_REJECTED (vatandaş `rejectedAt` anında "
             "reddetti); RET (hizmet sağlayıcının kaydettiği ret); NO_RECORD (bireysel, kayıt yok)."
         ),
@@ -76,7 +76,7 @@ def _message(answer: SendAnswer) -> str:
     if reason is SendReason.ONAY:
         return _("Gönderilebilir: alıcının onayı kayıtlı.")
     if reason is SendReason.UNDER_REVIEW:
-        return _("Gönderilebilir: beyan edilen onay %(until)s tarihine kadar vatandaşın itirazına açık.") % {
+        return _("Gönderilebilir: beyan edilen onay %(until)s tarihine kadar vatandaşın incelemesine açık.") % {
             "until": fmt(answer.review_until)
         }
     if reason is SendReason.TACIR_NO_RECORD:

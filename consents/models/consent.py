@@ -81,7 +81,7 @@ class DeclarationPeriod(models.Model):
     opens_on = models.DateField(_("beyan başlangıcı"), null=True, blank=True)
     declare_until = models.DateField(_("son beyan günü"))
     visible_from = models.DateField(_("vatandaşa görünür olduğu gün"))
-    review_until = models.DateField(_("vatandaşın son itiraz günü"))
+    review_until = models.DateField(_("vatandaşın son inceleme günü"))
     visibility_notified_at = models.DateTimeField(_("görünürlük bildirimi zamanı"), null=True, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("hatırlatma zamanı"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("oluşturulma zamanı"), auto_now_add=True)

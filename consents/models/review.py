@@ -12,7 +12,7 @@ __all__ = ["NotificationKind", "NotificationState", "ReviewNotification"]
 
 class NotificationKind(models.TextChoices):
     VISIBLE = "VISIBLE", _("Beyanlar görünür oldu")
-    REMINDER = "REMINDER", _("İtiraz süresi hatırlatması")
+    REMINDER = "REMINDER", _("İnceleme süresi hatırlatması")
 
 
 class NotificationState(models.TextChoices):

@@ -29,9 +29,9 @@ REVIEW_FINAL = "finalised"
 REVIEW_NONE = "none"
 REVIEW_CHOICES = [
     ("", _("Tümü")),
-    (REVIEW_UNDER, _("İtiraz süresinde")),
+    (REVIEW_UNDER, _("İnceleme süresinde")),
     (REVIEW_FINAL, _("Kesinleşmiş beyan")),
-    (REVIEW_NONE, _("Beyan dışı (itiraz süresi yok)")),
+    (REVIEW_NONE, _("Beyan dışı (inceleme süresi yok)")),
 ]
 
 _RECIPIENT_TYPES = frozenset(RecipientType.values)

@@ -167,7 +167,7 @@ def compose(notification: ReviewNotification, *, addresses: list[CitizenAddress]
         if emails:
             listing = "\n".join(f"- {name}" for name in brands)
             if notification.kind == NotificationKind.REMINDER:
-                subject = _("Hatırlatma: beyan edilen izinlerinize itiraz süresi %(deadline)s tarihinde bitiyor") % {
+                subject = _("Hatırlatma: beyan edilen izinlerinizin inceleme süresi %(deadline)s tarihinde bitiyor") % {
                     "deadline": deadline}
             else:
                 subject = _("Adınıza ileti izni beyan edildi")

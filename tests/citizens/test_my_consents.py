@@ -77,7 +77,7 @@ def test_declared_consent_under_review_shows_badge_and_deadline(client, citizen,
     sign_in_client(client, citizen)
     page = client.get(reverse("citizens:consents")).content.decode()
     assert "İnceleme süresinde" in page
-    assert "Son itiraz tarihi" in page
+    assert "Son inceleme günü" in page  # one term for the review window (issue 13)
     assert str(timezone.localtime(review_until).year) in page
 
 

@@ -114,7 +114,7 @@ def test_older_dates_are_declarations_while_a_period_is_open(client, signed_in):
     consent = Consent.objects.get()
     assert consent.under_review
     detail = client.get(response["Location"]).content.decode()
-    assert "itiraz süresinde" in detail
+    assert "inceleme süresinde" in detail  # one term for the review window (issue 13)
 
 
 def test_a_change_then_shows_the_full_history(client, signed_in):
