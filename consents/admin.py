@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Consent, ConsentEvent, LateRejection, RetailerAccess
+from .models import CampaignCheck, Consent, ConsentEvent, LateRejection, RetailerAccess
 from .recipients import try_normalize
 
 
@@ -110,3 +110,14 @@ class RetailerAccessAdmin(admin.ModelAdmin):
     search_fields = ("consent__recipient", "=retailer__code", "retailer__name")
     raw_id_fields = ("consent", "retailer")
     list_select_related = ("consent", "retailer")
+
+
+@admin.register(CampaignCheck)
+class CampaignCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who pre-checked which list (the list itself is never kept)."""
+
+    list_display = ("started_at", "provider", "brand", "channel", "recipient_type", "rows", "allowed", "refused",
+                    "user", "finished_at")
+    list_filter = ("channel", "recipient_type")
+    search_fields = ("provider__name", "=brand__brand_code", "file_name")
+    raw_id_fields = ("provider", "brand", "user")

@@ -37,6 +37,7 @@ from .consent import (
     new_transaction_id,
 )
 from .ledger import ChainHead, DailyReconciliation, HistoryLink, ProcessStatus, SealState
+from .precheck import CampaignCheck
 from .review import NotificationKind, NotificationState, ReviewNotification
 from .uploads import Upload, UploadRefusal, UploadShard, UploadState
 
@@ -53,6 +54,7 @@ __all__ = [
     "ApiUserKind",
     "BatchItemStatus",
     "BatchState",
+    "CampaignCheck",
     "ChainHead",
     "Consent",
     "ConsentEvent",

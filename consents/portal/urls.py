@@ -10,4 +10,5 @@ urlpatterns = [
     path("izinler/disa-aktar.xlsx", views.consent_export_xlsx, name="consent_export_xlsx"),
     path("izinler/<int:pk>/", views.consent_detail, name="consent_detail"),
     path("degisiklikler/", views.change_feed, name="changes"),
+    path("on-kontrol/", views.campaign_precheck, name="campaign_precheck"),
 ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consents.errors import ConsentRuleError
-from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Via
+from consents.models import ActorKind, CampaignCheck, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
 from consents.selectors import (
     SendAnswer,
@@ -27,11 +27,19 @@ from consents.selectors import (
 )
 from consents.services import consent_record
 from consents.spreadsheets import XLSX_CONTENT_TYPE
-from providers.context import BrandAccess, actor_for, brand_accesses, provider_required, visible_brand_ids
+from providers.context import (
+    BrandAccess,
+    actor_for,
+    brand_accesses,
+    own_brands,
+    provider_required,
+    visible_brand_ids,
+)
 from providers.models import Brand, Channel
 
 from .export import csv_lines, export_rows, write_xlsx
 from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
+from .precheck import PrecheckForm, precheck_zip
 
 PAGE_SIZE = 50
 FEED_PAGE_SIZE = 50
@@ -227,3 +235,23 @@ def change_feed(request: HttpRequest) -> HttpResponse:
             "paged": bool(before),
         },
     )
+
+
+@provider_required()
+def campaign_precheck(request: HttpRequest) -> HttpResponse:
+    """A recipient list in, a ZIP out: may send / may not send, with the reason per row (consents/portal/precheck)."""
+    brands = list(own_brands(request.provider).filter(is_active=True).order_by("-is_master", "name"))
+    form = PrecheckForm(request.POST or None, request.FILES or None, brands=brands)
+    if request.method == "POST" and form.is_valid():
+        brand = form.brands[form.cleaned_data["brand"]]
+        upload = form.cleaned_data["file"]
+        audit = CampaignCheck.objects.create(
+            provider=request.provider, brand=brand, channel=form.cleaned_data["channel"],
+            recipient_type=form.cleaned_data["recipient_type"], user=request.user, file_name=upload.name[:255],
+        )
+        response = StreamingHttpResponse(precheck_zip(audit=audit, brand=brand, stream=upload), content_type="application/zip")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="on-kontrol-{brand.brand_code}-{stamp}.zip"'
+        return response
+    recent = CampaignCheck.objects.filter(provider=request.provider).select_related("brand", "user")[:10]
+    return render(request, "portal/precheck.html", {"form": form, "recent": recent})
