@@ -6,19 +6,35 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from django.utils import timezone
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
-from consents.models import Consent, ConsentEvent
+from consents.models import ActorKind, Consent, ConsentEvent, EventAction, RecipientType, Source, Status, Via
 from consents.spreadsheets import neutralise_cell
+from providers.models import Channel
 
 from .models import AddressClaimEvent, Citizen
 from .selectors import active_addresses, consents_of_citizen
 
+# Column names of the CSV in the citizen's language (the JSON keeps stable English keys for programs).
 CSV_COLUMNS = [
-    "provider", "brand", "brand_code", "recipient", "recipient_type", "channel", "current_status",
-    "event_id", "event_action", "event_previous_status", "event_status", "event_source", "event_consent_date",
-    "event_created_at", "event_actor_kind", "event_via", "event_transaction_id",
+    _("Hizmet sağlayıcı"), _("Marka"), _("Marka kodu"), _("Alıcı"), _("Alıcı tipi"), _("Kanal"), _("Güncel durum"),
+    _("Hareket no"), _("Hareket"), _("Önceki durum"), _("Durum"), _("Kaynak"), _("İzin tarihi"),
+    _("Kayıt zamanı"), _("İşlemi yapan"), _("İşlem yolu"), _("İşlem numarası"),
 ]
+
+
+def _labelled(choices: type[models.TextChoices], value: str | None) -> str:
+    """A code as a person reads it: its label, with the code itself for reference ("Web sitesi (HS_WEB)")."""
+    if not value:
+        return ""
+    label = str(dict(choices.choices).get(value, value))
+    return value if label == value else f"{label} ({value})"
+
+
+def _moment(value: Any) -> str:
+    return "" if value is None else formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def _iso(value: Any) -> str | None:
@@ -88,15 +104,17 @@ def my_data_csv_rows(citizen: Citizen) -> Iterator[str]:
         return text
 
     yield "\ufeff"
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(column) for column in CSV_COLUMNS])
     yield flush()
     for consent in consents_of_citizen(citizen):
         for event in consent.events.all():
             # Brand and provider names are typed by businesses: a formula there must stay text.
             writer.writerow([neutralise_cell(cell) for cell in (
                 consent.brand.provider.name, consent.brand.name, consent.brand.brand_code, consent.recipient,
-                consent.recipient_type, consent.channel, consent.status, event.pk, event.action,
-                event.previous_status or "", event.status, event.source or "", _iso(event.consent_date),
-                _iso(event.created_at), event.actor_kind, event.via, event.transaction_id,
+                _labelled(RecipientType, consent.recipient_type), _labelled(Channel, consent.channel),
+                _labelled(Status, consent.status), event.pk, _labelled(EventAction, event.action),
+                _labelled(Status, event.previous_status), _labelled(Status, event.status),
+                _labelled(Source, event.source), _moment(event.consent_date), _moment(event.created_at),
+                _labelled(ActorKind, event.actor_kind), _labelled(Via, event.via), event.transaction_id,
             )])
         yield flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import Brand, Provider
@@ -76,6 +77,13 @@ class Upload(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (UploadState.DONE, UploadState.FAILED)
+
+    @property
+    def error_text(self) -> str:
+        """The whole-file error in the active language (both are stored when the upload fails)."""
+        if (translation.get_language() or "tr")[:2] == "en" and self.error_message_en:
+            return self.error_message_en
+        return self.error_message
 
     @property
     def percent(self) -> int:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.hygiene import TextSafeForm
@@ -25,7 +26,7 @@ class UploadForm(TextSafeForm):
             "Excel'de ilk sayfa okunur; CSV UTF-8 veya Windows-1254, virgül ya da noktalı virgül."
         ),
         # A zero-byte file gets the same one message as any other empty file.
-        error_messages={"empty": EMPTY.message},
+        error_messages={"empty": lazy(lambda: EMPTY.message, str)()},  # in each request's language
     )
     mode = forms.ChoiceField(
         label=_("İşlem"),

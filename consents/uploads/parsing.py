@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils import translation
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
@@ -65,7 +66,8 @@ class UploadFileError(Exception):
 
     @property
     def message(self) -> str:
-        return f"{self.message_tr} ({self.message_en})"
+        """In the active language only (a failed upload keeps both: Upload.error_message and error_message_en)."""
+        return self.message_en if (translation.get_language() or "tr")[:2] == "en" else self.message_tr
 
 
 def too_large(size: int) -> UploadFileError:

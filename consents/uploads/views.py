@@ -136,7 +136,7 @@ def _status(upload: Upload) -> dict:
         "unchanged": upload.unchanged,
         "refused": upload.refused,
         "refusals_by_code": upload.refusals_by_code,
-        "error": upload.error_message,
+        "error": upload.error_text,
         "report_url": reverse("portal:upload_report", args=[upload.pk]) if upload.report else None,
     }
 

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -269,9 +270,15 @@ def test_my_data_as_json_and_csv(client, citizen, brands):
     response = client.get(reverse("citizens:my_data_csv"))
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 3 and {r["event_status"] for r in rows} == {"ONAY", "RET"}
-    assert rows[0]["brand"] == "Deniz Market"
-    assert rows[0]["recipient"] == "'" + PHONE  # E.164's '+' would start a formula
+    # Headers and codes in the citizen's language, codes beside their labels (issue 13).
+    assert len(rows) == 3 and {r["Durum"] for r in rows} == {"Onay (ONAY)", "Ret (RET)"}
+    assert rows[0]["Marka"] == "Deniz Market"
+    assert rows[0]["Alıcı"] == "'" + PHONE  # E.164's '+' would start a formula
+    assert "İYS web (IYS_WEB)" in {r["Kaynak"] for r in rows}
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = b"".join(client.get(reverse("citizens:my_data_csv")).streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["Status"] for r in rows} == {"Consent (ONAY)", "Rejection (RET)"} and rows[0]["Brand"] == "Deniz Market"
 
 
 def test_my_data_csv_keeps_a_brand_named_like_a_formula_inert(client, citizen):
@@ -280,7 +287,7 @@ def test_my_data_csv_keeps_a_brand_named_like_a_formula_inert(client, citizen):
     sign_in_client(client, citizen)
     text = b"".join(client.get(reverse("citizens:my_data_csv")).streaming_content).decode("utf-8-sig")
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert row["brand"] == row["provider"] == "'" + EVIL
+    assert row["Marka"] == row["Hizmet sağlayıcı"] == "'" + EVIL
 
 
 def _bulk_consents(brands: list, recipient: str, n: int) -> None:
