@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consents', '0015_verbose_names'),
+        ('consents', '0016_labels_one_term'),
         ('providers', '0003_retailer_link_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -12,11 +12,15 @@ from .consent import RecipientType
 
 
 class CampaignCheck(models.Model):
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="campaign_checks")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("hizmet sağlayıcı"), on_delete=models.PROTECT, related_name="campaign_checks"
+    )
+    brand = models.ForeignKey(Brand, verbose_name=_("marka"), on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(_("kanal"), max_length=6, choices=Channel.choices)
     recipient_type = models.CharField(_("alıcı tipi"), max_length=8, choices=RecipientType.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("kullanıcı"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     file_name = models.CharField(_("dosya"), max_length=255)
     rows = models.PositiveIntegerField(_("satır"), default=0)
     allowed = models.PositiveIntegerField(_("gönderilebilir"), default=0)
