@@ -26,6 +26,7 @@ from consents.models import CampaignCheck, RecipientType
 from consents.recipients import normalize_email, normalize_phone
 from consents.rules import SendReason
 from consents.selectors import SendAnswer, can_send_many
+from consents.spreadsheets import neutralise_cell
 from providers.models import Brand, Channel
 
 CHUNK = 1000
@@ -176,7 +177,8 @@ def precheck_zip(*, audit: CampaignCheck, brand: Brand, stream: IO[bytes]) -> It
             for verdicts in check(brand=brand, channel=audit.channel, recipient_type=audit.recipient_type,
                                   rows=read_recipients(stream)):
                 for v in verdicts:
-                    row = (v.line, v.typed, v.recipient, v.code, v.reason)
+                    # The typed value is the business's own text: inert in a spreadsheet like every export.
+                    row = [neutralise_cell(c) for c in (v.line, v.typed, v.recipient, v.code, v.reason)]
                     counts["rows"] += 1
                     if v.allowed:
                         counts["allowed"] += 1

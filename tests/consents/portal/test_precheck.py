@@ -18,6 +18,7 @@ from consents.selectors import can_send_many
 from consents.services import consent_record
 from providers.models import Role
 from tests import factories
+from tests.consents.test_spreadsheets import EVIL
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,8 @@ def test_a_csv_list_is_split_with_reasons_matching_may_i_send(client, owner, bra
     client.force_login(owner)
     listing = "Telefon\n0532 000 00 01\n+905320000002\n05320000003\nnumara değil\n\n"
     allowed, refused, summary = _post(client, brand, listing.encode(), "liste.csv")
-    assert allowed[1:] == [["2", "0532 000 00 01", "+905320000001", "ONAY", "Onaylı"]]
+    # E.164's "+" would start a formula: the leading quote every export of ours writes (consents/spreadsheets.py).
+    assert allowed[1:] == [["2", "0532 000 00 01", "'+905320000001", "ONAY", "Onaylı"]]
     assert [(r[0], r[3]) for r in refused[1:]] == [("3", "RET"), ("4", "NO_RECORD"), ("5", "INVALID")]
     assert "Satır: 4" in summary and "Gönderilebilir: 1" in summary
     # The same answers as may-I-send.
@@ -72,7 +74,7 @@ def test_an_xlsx_list_and_tacir_without_a_record(client, owner, brand):
     book.save(content)
     client.force_login(owner)
     allowed, refused, _ = _post(client, brand, content.getvalue(), "liste.xlsx", recipient_type="TACIR")
-    assert [(r[2], r[3]) for r in allowed[1:]] == [("+905330000001", "ONAY"), ("+905330000002", "TACIR_NO_RECORD")]
+    assert [(r[2], r[3]) for r in allowed[1:]] == [("'+905330000001", "ONAY"), ("'+905330000002", "TACIR_NO_RECORD")]
     assert refused[1:] == []
 
 
@@ -102,3 +104,11 @@ def test_a_viewer_may_check_too(client, provider, brand):
     client.force_login(viewer)
     _allowed, refused, _ = _post(client, brand, b"+905320000009\n", "x.csv")
     assert refused[1][3] == "NO_RECORD"
+
+
+def test_a_list_entry_written_like_a_formula_comes_back_inert(client, owner, brand):
+    client.force_login(owner)
+    listing = "alıcı\n" + '"' + EVIL.replace('"', '""') + '"' + "\n=veli@example.com\n"
+    _allowed, refused, _ = _post(client, brand, listing.encode(), "liste.csv", channel="EPOSTA")
+    assert [r[1] for r in refused[1:]] == ["'" + EVIL, "'=veli@example.com"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in refused[1:] for cell in row)
