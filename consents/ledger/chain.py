@@ -66,19 +66,20 @@ def _lock() -> None:
 def seal_pending(*, batch: int = BATCH, now: dt.datetime | None = None) -> int:
     """Append every committed, unsealed history row to its brand's chain; returns how many were sealed."""
     sealed = 0
+    after = 0  # within one run, later batches start above the last row sealed: no rescan of sealed rows
     while True:
-        count = _seal_batch(batch=batch, now=now or timezone.now())
+        count, after = _seal_batch(batch=batch, now=now or timezone.now(), after=after)
         sealed += count
         if count < batch:
             return sealed
 
 
 @transaction.atomic
-def _seal_batch(*, batch: int, now: dt.datetime) -> int:
+def _seal_batch(*, batch: int, now: dt.datetime, after: int) -> tuple[int, int]:
     _lock()
     state, _ = SealState.objects.select_for_update().get_or_create(id=1)
     rows = list(
-        ConsentEvent.objects.filter(id__gt=state.sealed_through_id, link__isnull=True)
+        ConsentEvent.objects.filter(id__gt=max(state.sealed_through_id, after), link__isnull=True)
         .order_by("id")
         .values_list(*CANONICAL_FIELDS)[:batch]
     )
@@ -109,7 +110,7 @@ def _seal_batch(*, batch: int, now: dt.datetime) -> int:
         ).exists():
             state.sealed_through_id = settled
             state.save(update_fields=["sealed_through_id", "updated_at"])
-    return len(rows)
+    return len(rows), rows[-1][0] if rows else after
 
 
 @dataclass(frozen=True, slots=True)
