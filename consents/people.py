@@ -222,12 +222,26 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "H157": ("“{value}” geçerli bir tarih değil: takvimde böyle bir gün yok.",
              "“{value}” is not a valid date: there is no such day."),
 }
+# The same without a value (a summary by code): what was not recognised, and what is accepted.
+_PLAIN_BY_CODE: dict[str, tuple[str, str]] = {
+    "H115": ("Tanınmayan izin durumu. Yazılabilecekler: {allowed}.", "Unrecognised status. Accepted: {allowed}."),
+    "H116": ("Tanınmayan alıcı tipi. Yazılabilecekler: {allowed}.",
+             "Unrecognised recipient type. Accepted: {allowed}."),
+    "H117": ("Tanınmayan kanal. Yazılabilecekler: {allowed}.", "Unrecognised channel. Accepted: {allowed}."),
+    "H119": ("Tanınmayan izin kaynağı. Kodu ya da adı yazılabilir: {allowed}.",
+             "Unrecognised source. Its code or name is accepted: {allowed}."),
+    "H158": ("Tarih olarak okunamayan değer. Örnekler: 30.11.2026 14:30, 30/11/2026, 2026-11-30 14:30:00.",
+             "Not readable as a date. Examples: 30.11.2026 14:30, 30/11/2026, 2026-11-30 14:30:00."),
+    "H157": ("Takvimde olmayan bir gün (örneğin 31.02).", "A day that does not exist (e.g. 31.02)."),
+}
 _ALLOWED = {"H115": STATUSES, "H116": RECIPIENT_TYPES, "H117": CHANNELS, "H119": SOURCES}
 
 
 def refusal_text(code: str, value: Any, language: str, **params: Any) -> str:
     """The message a person reads for a refusal: plain words quoting the typed value where that helps."""
     plain = _PLAIN.get(code)
+    if value is None and code in _PLAIN_BY_CODE:
+        plain = _PLAIN_BY_CODE[code]
     if plain is None:
         return error_message(code, language, **params)
     words = _ALLOWED.get(code)

@@ -100,5 +100,9 @@ def test_a_refusal_quotes_what_was_typed_and_the_accepted_words_in_turkish():
     assert "Mesaj (ya da SMS)" in people.refusal_text("H117", "Faks", "tr")
     assert "“Faks” is not a channel" in people.refusal_text("H117", "Faks", "en")
     assert "Web sitesi (HS_WEB)" in people.refusal_text("H119", "HS_FAKS", "tr")
+    # Without a value (the summary by code) the words still say what is accepted.
+    assert people.refusal_text("H116", None, "tr") == (
+        "Tanınmayan alıcı tipi. Yazılabilecekler: Bireysel, Tacir (ya da Esnaf)."
+    )
     # Codes without a plain text keep İYS's message.
     assert people.refusal_text("H175", "RET", "tr").startswith("İlk defa kaydedilen")
