@@ -10,6 +10,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.forms import SelectableFieldsExportForm
 from import_export.widgets import ForeignKeyWidget
 
+from config.hygiene import RefusesControlCharacters
 from consents.spreadsheets import neutralise_cell
 
 from .models import (
@@ -35,7 +36,7 @@ class NeutralisedExportResource(resources.ModelResource):
         return neutralise_cell(super().export_field(field, instance, **kwargs))
 
 
-class LabelledExportForm(SelectableFieldsExportForm):
+class LabelledExportForm(RefusesControlCharacters, SelectableFieldsExportForm):
     """The export page's column checkboxes by the fields' translated names, not "Iys Code" (their Python name
     title-cased in English); the exported file keeps the field names as column headers, which imports read."""
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
+from config.hygiene import TextSafeForm
 from consents.models import CampaignCheck, RecipientType
 from consents.recipients import normalize_email, normalize_phone
 from consents.rules import SendReason
@@ -208,7 +209,7 @@ def precheck_zip(*, audit: CampaignCheck, brand: Brand, stream: IO[bytes]) -> It
     CampaignCheck.objects.filter(pk=audit.pk).update(finished_at=timezone.now(), **counts)
 
 
-class PrecheckForm(forms.Form):
+class PrecheckForm(TextSafeForm):
     brand = forms.TypedChoiceField(label=gettext_lazy("Marka"), coerce=int)
     channel = forms.ChoiceField(label=gettext_lazy("Kanal"), choices=Channel.choices)
     recipient_type = forms.ChoiceField(

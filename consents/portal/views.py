@@ -9,6 +9,7 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.body_limit import body_limit
 from consents.errors import ConsentRuleError
 from consents.models import ActorKind, CampaignCheck, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
@@ -237,6 +239,12 @@ def change_feed(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _precheck_max_body() -> int:
+    # A recipient list is an upload: the upload page's limit plus room for the form's other fields.
+    return settings.UPLOAD_MAX_BYTES + 1024 * 1024
+
+
+@body_limit(_precheck_max_body)
 @provider_required()
 def campaign_precheck(request: HttpRequest) -> HttpResponse:
     """A recipient list in, a ZIP out: may send / may not send, with the reason per row (consents/portal/precheck)."""

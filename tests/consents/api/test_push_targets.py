@@ -248,9 +248,9 @@ def test_last_error_does_not_tell_open_ports_from_closed_ones(setup, settings, b
     monkeypatch.setattr(egress, "TIMEOUT_SECONDS", 0.5)
     api, base = setup
     errors = {}
-    for name, port in (("closed", _closed_port()), ("open", not_http)):
+    for n, (name, port) in enumerate((("closed", _closed_port()), ("open", not_http))):
         registration = _registration(brand, f"http://127.0.0.1:{port}/push")
-        event = _citizen_rejects(brand, api, base, f"+9053000001{port % 100:02d}")[0]
+        event = _citizen_rejects(brand, api, base, f"+90530000011{n}")[0]
         delivery = PushDelivery.objects.create(registration=registration, event=event)
         assert push_deliver.delay(delivery.pk).get() == "pending"
         delivery.refresh_from_db()
