@@ -107,8 +107,16 @@ _EVENT = """
 INSERT INTO consents_consentevent (
     consent_id, brand_id, recipient, recipient_type, channel, action, previous_status, status, source,
     consent_date, created_at, transaction_id, retailer_id, actor_kind, actor_user_id, actor_ref, actor_label,
-    via, late_report, review_until)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    via, late_report, review_until, overrides_citizen_rejection)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+# ONAY over the recipient's own RET (consents.selectors.citizen_rejection_in_force), read before the chunk's
+# history rows are written: the consents whose latest movement is a citizen's RET.
+_OVERRIDES = f"""
+SELECT cid FROM {CLS} WHERE verdict = 'P' AND cid IS NOT NULL AND status = 'ONAY' AND (
+    SELECT e.actor_kind = 'CITIZEN' AND e.status = 'RET' FROM consents_consentevent e
+    WHERE e.consent_id = {CLS}.cid ORDER BY e.id DESC LIMIT 1)
 """
 
 _FIELD_OF = {
@@ -210,6 +218,8 @@ class SqliteApplier:
             return
         now = timezone.now()
         now_text = self._dt(now)
+        cursor.execute(_OVERRIDES)
+        overrides = {row[0] for row in cursor.fetchall()}
         cursor.execute(_UPSERT, [self.upload.brand_id, now_text, now_text, now_text, transaction_id_prefix()])
         written = cursor.fetchall()
         cursor.execute(
@@ -226,6 +236,7 @@ class SqliteApplier:
                 None if inserted else ("RET" if status == "ONAY" else "ONAY"), status, source, consent_date,
                 now_text, txn, retailer_id, actor.kind, self.upload.uploaded_by_id, actor.ref[:64],
                 actor.label[:255], Via.UPLOAD, late_report, review_until if status == "ONAY" else None,
+                cid in overrides,
             ))
             if inserted:
                 counters.inserted += 1
