@@ -66,23 +66,29 @@ def _lock() -> None:
 def seal_pending(*, batch: int = BATCH, now: dt.datetime | None = None) -> int:
     """Append every committed, unsealed history row to its brand's chain; returns how many were sealed."""
     sealed = 0
-    after = 0  # within one run, later batches start above the last row sealed: no rescan of sealed rows
+    after = 0  # within one run, later batches start above the last row read: no rescan of what was read
     while True:
-        count, after = _seal_batch(batch=batch, now=now or timezone.now(), after=after)
+        read, count, after = _seal_batch(batch=batch, now=now or timezone.now(), after=after)
         sealed += count
-        if count < batch:
+        if read < batch:
             return sealed
 
 
 @transaction.atomic
-def _seal_batch(*, batch: int, now: dt.datetime, after: int) -> tuple[int, int]:
+def _seal_batch(*, batch: int, now: dt.datetime, after: int) -> tuple[int, int, int]:
+    """(rows read, rows sealed, last id read). Reads by primary-key range and drops the rows already linked
+    (one index lookup per batch) instead of an anti-join, whose plan rescans the link table every batch."""
     _lock()
     state, _ = SealState.objects.select_for_update().get_or_create(id=1)
-    rows = list(
-        ConsentEvent.objects.filter(id__gt=max(state.sealed_through_id, after), link__isnull=True)
+    candidates = list(
+        ConsentEvent.objects.filter(id__gt=max(state.sealed_through_id, after))
         .order_by("id")
         .values_list(*CANONICAL_FIELDS)[:batch]
     )
+    linked = set(
+        HistoryLink.objects.filter(event_id__in=[r[0] for r in candidates]).values_list("event_id", flat=True)
+    ) if candidates else set()
+    rows = [r for r in candidates if r[0] not in linked]
     if rows:
         brand_ids = {row[1] for row in rows}
         known = set(ChainHead.objects.filter(brand_id__in=brand_ids).values_list("brand_id", flat=True))
@@ -96,7 +102,7 @@ def _seal_batch(*, batch: int, now: dt.datetime, after: int) -> tuple[int, int]:
             links.append(HistoryLink(event_id=row[0], brand_id=row[1], seq=head.seq, hash=head.hash, sealed_at=now))
         HistoryLink.objects.bulk_create(links, batch_size=batch)
         ChainHead.objects.bulk_update(list(heads.values()), ["seq", "hash", "updated_at"], batch_size=1000)
-    if len(rows) < batch:
+    if len(candidates) < batch:
         # Everything visible above the watermark is sealed now; rows old enough to be surely committed
         # need not be looked at again.
         settled = (
@@ -110,7 +116,7 @@ def _seal_batch(*, batch: int, now: dt.datetime, after: int) -> tuple[int, int]:
         ).exists():
             state.sealed_through_id = settled
             state.save(update_fields=["sealed_through_id", "updated_at"])
-    return len(rows), rows[-1][0] if rows else after
+    return len(candidates), len(rows), candidates[-1][0] if candidates else after
 
 
 @dataclass(frozen=True, slots=True)
