@@ -159,11 +159,10 @@ def compose(notification: ReviewNotification, *, addresses: list[CitizenAddress]
         return None
     emails = [a.value for a in addresses if a.kind == AddressKind.EMAIL]
     phones = [a.value for a in addresses if a.kind == AddressKind.PHONE]
-    deadline = formats.date_format(
-        timezone.localtime(review_deadline(notification.period)), "j F Y", use_l10n=True
-    )
     link = settings.SITE_URL.rstrip("/") + reverse("citizens:consents")
     with translation.override("tr"):
+        # The messages are Turkish: so is the date, in the Turkish format for a day in running text.
+        deadline = formats.date_format(timezone.localtime(review_deadline(notification.period)), "DATE_FORMAT")
         if emails:
             listing = "\n".join(f"- {name}" for name in brands)
             if notification.kind == NotificationKind.REMINDER:
