@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.files import File
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from consents.errors import ERRORS
 from consents.models import Upload, UploadRefusal
@@ -90,6 +92,38 @@ def report_rows(refusals: Iterable[UploadRefusal], view: FileView) -> Iterable[l
         # Every cell, not only the value: a header name or a message can carry text from the file too.
         cells = [str(refusal.line), view.column(refusal.field), refusal.value, refusal.code, tr, en]
         yield [neutralise(cell) for cell in cells]
+
+
+# The download a person gets: the same rows, headers and descriptions in the language they chose (the stored
+# report above keeps both languages for the archive).
+PERSON_HEADER = [_("Satır"), _("Sütun"), _("Yazılan değer"), _("Kod"), _("Açıklama")]
+
+
+def person_report_lines(upload: Upload) -> Iterator[str]:
+    """The report as CSV text in the active language, streamed (constant memory; sorted by line)."""
+    english = (translation.get_language() or "tr")[:2] == "en"
+    sink = _Lines()
+    writer = csv.writer(sink)
+    writer.writerow([str(label) for label in PERSON_HEADER])
+    yield "\ufeff" + sink.take()
+    refusals = UploadRefusal.objects.filter(upload=upload).order_by("line", "id").iterator(chunk_size=5000)
+    for cells in report_rows(refusals, FileView(upload)):
+        writer.writerow(cells[:4] + [cells[5] if english else cells[4]])
+        yield sink.take()
+
+
+class _Lines:
+    """What csv.writer wrote since the last take()."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+
+    def take(self) -> str:
+        text, self._parts = "".join(self._parts), []
+        return text
 
 
 def write_report(upload: Upload) -> None:

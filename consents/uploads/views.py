@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from providers.context import own_brands, provider_required
 from . import samples
 from .forms import UploadForm
 from .parsing import UploadFileError, too_large
-from .report import FileView, refusal_messages
+from .report import FileView, person_report_lines, refusal_messages
 from .services import refusal_preview, upload_apply_checked, upload_create, upload_seconds_left
 from .tasks import process_upload
 
@@ -180,14 +180,14 @@ def upload_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @provider_required()
-def upload_report(request: HttpRequest, pk: int) -> FileResponse:
+def upload_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The report in the visitor's language, streamed from the refusals once the stored report exists."""
     upload = _upload_or_404(request, pk)
     if not upload.report:
         raise Http404
-    return FileResponse(
-        upload.report.open("rb"), as_attachment=True, filename=f"yukleme-{upload.pk}-rapor.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    response = StreamingHttpResponse(person_report_lines(upload), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="yukleme-{upload.pk}-rapor.csv"'
+    return response
 
 
 @provider_required()

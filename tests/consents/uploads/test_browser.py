@@ -62,7 +62,7 @@ def test_upload_with_one_bad_row_progress_report_and_dashboard(browser, celery_w
         ("12", "recipient", "0532 12", "H122")
     ]
     assert report[0]["Açıklama"].startswith("Alıcı (recipient)")
-    assert report[0]["Açıklama (English)"].startswith("Recipient must be")
+    assert "Açıklama (English)" not in report[0]  # the download is in the page's language only (issue 13)
     assert Consent.objects.filter(brand=brand).count() == 30
     assert Upload.objects.get().uploaded_by == membership.user
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -161,7 +162,14 @@ def test_status_json_and_detail_page_of_a_finished_upload(client, two_providers)
     assert "H122" in page and 'id="report-link"' in page
     report = client.get(reverse("portal:upload_report", args=[upload.pk]))
     assert report["Content-Disposition"].startswith("attachment")
-    assert b"".join(report.streaming_content) == b"line\n"
+    # Streamed in the visitor's language (issue 13), not the bilingual archive file.
+    lines = b"".join(report.streaming_content).decode().splitlines()
+    assert lines[0] == "\ufeffSatır,Sütun,Yazılan değer,Kod,Açıklama"
+    assert lines[1].startswith("2,") and ",H122," in lines[1] and "Recipient" not in lines[1]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    report = client.get(reverse("portal:upload_report", args=[upload.pk]))
+    lines = b"".join(report.streaming_content).decode().splitlines()
+    assert ",H122," in lines[1] and "Recipient" in lines[1] and "Alıcı" not in lines[1]
     original = client.get(reverse("portal:upload_original", args=[upload.pk]))
     assert b"".join(original.streaming_content).startswith(b"recipient,")
 
