@@ -22,6 +22,9 @@ from providers.models import Channel
 
 from .uploads.helpers import csv_text, make_upload
 
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = pytest.mark.sqlite
+
 PHONE = "+905321112233"
 EMAIL = "ayse@example.com"
 

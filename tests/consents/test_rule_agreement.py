@@ -30,7 +30,8 @@ from tests import factories
 
 from .uploads.helpers import make_upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 HEADER = ["recipient", "recipientType", "type", "status", "consentDate", "source", "retailerCode"]
 

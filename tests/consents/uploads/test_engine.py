@@ -16,7 +16,8 @@ from tests.consents.test_spreadsheets import EVIL
 
 from .helpers import csv_text, make_upload, recent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 def report_rows(upload: Upload) -> list[dict[str, str]]:

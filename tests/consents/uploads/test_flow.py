@@ -18,7 +18,8 @@ from tests import factories
 from .helpers import csv_text, make_upload, recent
 from .test_engine import report_rows
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from consents.services import consent_reject_by_citizen
 from tests import factories
 from tests.providers.portal_data import make_setup, record
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 def _registry(setup) -> int:

@@ -11,7 +11,8 @@ from consents.models import Consent
 from .helpers import csv_text
 from .test_engine import report_rows, run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on the embedded default's SQLite by scripts/test (marker `sqlite`).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 TR_HEADER = "Alıcı;Alıcı Tipi;Kanal;Durum;İzin Tarihi;Kaynak"
 
