@@ -145,6 +145,12 @@ ERRORS: dict[str, ErrorText] = {
         403, "Bu bayi/acente yalnızca çalıştığı markanın izinlerini kullanabilir.",
         "A dealer/agency may only use the consents of the brand it works for.",
     ),
+    "ILT006": ErrorText(
+        403, "Bu izin bayinize açık değil: bayi yalnızca markanın erişim verdiği ve kendi kaydettiği izinleri "
+        "kullanır ve değiştirir.",
+        "This consent is not open to your dealer: a dealer uses and changes only the consents the brand gave it "
+        "access to and those it recorded itself.",
+    ),
     "ILT004": ErrorText(
         422, "Vatandaş işlemleri yalnızca IYS_* kaynaklarıyla kaydedilir.",
         "Citizen actions are recorded with IYS_* sources only.",

@@ -6,13 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from providers.models import Brand, Provider
 
-from .models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, RecipientType, Status
+from .models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, RecipientType, RetailerAccess, Status
 from .recipients import try_normalize
 from .rules import ALLOWED_REASONS, ISTANBUL, PeriodInfo, SendReason, send_reason
 
@@ -44,6 +44,39 @@ def review_deadline(period: DeclarationPeriod) -> dt.datetime:
 
 def period_info(period: DeclarationPeriod | None) -> PeriodInfo | None:
     return None if period is None else PeriodInfo(period.id, review_deadline(period))
+
+
+def dealer_may_see(retailer_id: int) -> Q:
+    """A dealer's consents (İYS dealer consent management): those it recorded, and those its brand opened to it."""
+    granted = RetailerAccess.objects.filter(consent_id=OuterRef("pk"), retailer_id=retailer_id)
+    return Q(retailer_id=retailer_id) | Q(Exists(granted))
+
+
+def dealer_may_see_event(retailer_id: int) -> Q:
+    """History rows of the consents a dealer may see."""
+    visible = Consent.objects.filter(pk=OuterRef("consent_id")).filter(dealer_may_see(retailer_id))
+    return Q(Exists(visible))
+
+
+def consents_visible_q(*, own_brand_ids: Iterable[int], dealer_brands: dict[int, int]) -> Q:
+    """Every consent of the own brands; of a brand served as dealer (brand id -> retailer id), the dealer's."""
+    q = Q(brand_id__in=list(own_brand_ids))
+    for brand_id, retailer_id in dealer_brands.items():
+        q |= Q(brand_id=brand_id) & dealer_may_see(retailer_id)
+    return q
+
+
+def events_visible_q(*, own_brand_ids: Iterable[int], dealer_brands: dict[int, int]) -> Q:
+    q = Q(brand_id__in=list(own_brand_ids))
+    for brand_id, retailer_id in dealer_brands.items():
+        q |= Q(brand_id=brand_id) & dealer_may_see_event(retailer_id)
+    return q
+
+
+def dealer_may_use(consent: Consent, retailer_id: int) -> bool:
+    return consent.retailer_id == retailer_id or RetailerAccess.objects.filter(
+        consent=consent, retailer_id=retailer_id
+    ).exists()
 
 
 def consents_of_provider(provider: Provider) -> QuerySet[Consent]:
@@ -113,16 +146,23 @@ def _answer(recipient: str, recipient_type: str, row: _SendRow | None) -> SendAn
     )
 
 
-def can_send(*, brand: Brand | int, recipient: str, recipient_type: str, channel: str) -> SendAnswer:
-    """May this brand message this recipient on this channel now, and why? (SPEC §3 rule 11)."""
+def _as_dealer(query: QuerySet[Consent], retailer_id: int | None) -> QuerySet[Consent]:
+    """A dealer counts only the consents it may see; a rejection counts whoever recorded it.
+
+    Hiding a RET would turn a TACIR answer into "may send": a rejection holds for every sender.
+    """
+    if retailer_id is None:
+        return query
+    return query.filter(Q(status=Status.RET) | dealer_may_see(retailer_id))
+
+
+def can_send(
+    *, brand: Brand | int, recipient: str, recipient_type: str, channel: str, retailer_id: int | None = None
+) -> SendAnswer:
+    """May this brand (or its dealer `retailer_id`) message this recipient on this channel now, and why? (rule 11)."""
     normalised = try_normalize(recipient) or recipient
-    row = (
-        Consent.objects.filter(
-            brand=brand, recipient=normalised, recipient_type=recipient_type, channel=channel
-        )
-        .values_list(*_SEND_FIELDS)
-        .first()
-    )
+    query = Consent.objects.filter(brand=brand, recipient=normalised, recipient_type=recipient_type, channel=channel)
+    row = _as_dealer(query, retailer_id).values_list(*_SEND_FIELDS).first()
     return _answer(normalised, recipient_type, row)
 
 
@@ -133,13 +173,15 @@ def can_send_many(
     recipient_type: str,
     channel: str,
     normalised: bool = False,
+    retailer_id: int | None = None,
 ) -> dict[str, SendAnswer]:
     """The same answer for many recipients in one query; keys are the normalised addresses.
 
     `normalised=True`: the caller already normalised every address (the API does, to report bad ones).
+    `retailer_id`: a dealer asks; it counts only the consents it may see (and every RET).
     """
     normalised = set(recipients) if normalised else {try_normalize(r) or r for r in recipients}
-    query = Consent.objects.filter(brand=brand, recipient_type=recipient_type, channel=channel)
+    query = _as_dealer(Consent.objects.filter(brand=brand, recipient_type=recipient_type, channel=channel), retailer_id)
     if connection.vendor == "postgresql":
         # One array parameter instead of 1,000 placeholders: the same plan, far less query building.
         query = query.alias(
@@ -152,14 +194,20 @@ def can_send_many(
 
 
 def send_answers_for_address(
-    *, brand_ids: Sequence[int], recipient: str, channels: Sequence[str]
+    *, brand_ids: Sequence[int], recipient: str, channels: Sequence[str], dealer_brands: dict[int, int] | None = None
 ) -> dict[tuple[int, str, str], SendAnswer]:
-    """Every (brand, channel, recipient type) answer for one normalised address, in one query (portal search)."""
+    """Every (brand, channel, recipient type) answer for one normalised address, in one query (portal search).
+
+    `dealer_brands` (brand id -> retailer id): brands asked about as their dealer (see `_as_dealer`).
+    """
+    dealer_brands = dealer_brands or {}
+    seen = Q(brand_id__in=[b for b in brand_ids if b not in dealer_brands])
+    for brand_id, retailer_id in dealer_brands.items():
+        seen |= Q(brand_id=brand_id) & (Q(status=Status.RET) | dealer_may_see(retailer_id))
     rows = {
         (b, ch, rt): (s, so, cd, ru, fa)
-        for b, ch, rt, s, so, cd, ru, fa in Consent.objects.filter(
-            brand_id__in=list(brand_ids), recipient=recipient, channel__in=list(channels)
-        ).values_list("brand_id", "channel", "recipient_type", *_SEND_FIELDS)
+        for b, ch, rt, s, so, cd, ru, fa in Consent.objects.filter(seen, recipient=recipient, channel__in=list(channels))
+        .values_list("brand_id", "channel", "recipient_type", *_SEND_FIELDS)
     }
     return {
         (b, ch, rt): _answer(recipient, rt, rows.get((b, ch, rt)))

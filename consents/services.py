@@ -16,6 +16,7 @@ from .models import ActorKind, Consent, ConsentEvent, EventAction, RecipientType
 from .rules import Movement, Origin, Outcome, Stored, check_movement, check_transition
 from .selectors import (
     citizen_rejection_in_force,
+    dealer_may_use,
     declaration_period_open_for,
     last_closed_period_for,
     period_info,
@@ -184,6 +185,9 @@ def _apply(
         )
         .first()
     )
+    if current is not None and actor.kind == ActorKind.RETAILER and not dealer_may_use(current, actor.retailer.pk):
+        # İYS dealer consent management: a dealer changes only what its brand opened to it or it recorded.
+        raise ConsentRuleError("ILT006", field="recipient", value=movement.recipient)
     stored = None if current is None else Stored(current.status, current.consent_date)
     outcome = check_transition(stored, movement, origin=origin)
     if outcome is Outcome.UNCHANGED:
@@ -228,7 +232,9 @@ def _apply(
         current.consent_date = consent_date
         current.updated_at = now
         current.transaction_id = transaction_id
-        if retailer is not None:
+        # A dealer's movement never takes a consent away from the dealer that collected it (its own event
+        # row names it); the brand itself may name the collecting dealer.
+        if retailer is not None and (current.retailer_id is None or actor.kind != ActorKind.RETAILER):
             current.retailer = retailer
         if movement.status == Status.ONAY:
             # A fresh consent replaces any earlier declaration; a new declaration opens a new review.

@@ -94,6 +94,11 @@ def resolve(
     return brand
 
 
+def dealer_of(principal: Principal) -> int | None:
+    """The dealer (retailer id) a dealer API user acts as; None for everyone else."""
+    return principal.retailer_id if principal.kind == ApiUserKind.RETAILER else None
+
+
 def brand_object(ref: BrandRef) -> Brand:
     return Brand.objects.select_related("provider").get(pk=ref.id)
 

@@ -18,7 +18,7 @@ from ninja import Router
 from consents.errors import ConsentRuleError
 from consents.models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind, ConsentEvent, Via
 from consents.recipients import EMAIL, normalize_recipient
-from consents.selectors import can_send_many
+from consents.selectors import can_send_many, dealer_may_see_event
 from consents.services import consent_record
 
 from . import batch as batches
@@ -36,7 +36,7 @@ from .schemas import (
     MultiStatusOut,
     RecipientsIn,
 )
-from .scope import actor_for, brand_object, resolve
+from .scope import actor_for, brand_object, dealer_of, resolve
 from .tasks import process_api_batch
 
 router = Router(tags=["İzin yönetimi"])
@@ -248,6 +248,9 @@ FROM (SELECT (CAST(%s AS BIGINT) IS NULL OR EXISTS (
           AND ia.revoked_at IS NULL)) AS ok) auth
 LEFT JOIN consents_consent c
   ON auth.ok AND c.brand_id = %s AND c.recipient = %s AND c.recipient_type = %s AND c.channel = %s
+  -- A dealer sees what it recorded or was given access to, and every rejection (a RET holds for all).
+  AND (CAST(%s AS BIGINT) IS NULL OR c.status = 'RET' OR c.retailer_id = %s OR EXISTS (
+        SELECT 1 FROM consents_retaileraccess da WHERE da.consent_id = c.id AND da.retailer_id = %s))
 LEFT JOIN providers_retailer r ON r.id = c.retailer_id
 """
 
@@ -285,6 +288,7 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
     )
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
     intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
+    dealer = dealer_of(principal)
     params = [
         intermediary,
         intermediary,
@@ -294,6 +298,9 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
         recipient,
         payload.recipientType,
         payload.type,
+        dealer,
+        dealer,
+        dealer,
     ]
     ok, consent_date, updated_at, source, status, tx, r_code, r_name, access_count = _fetch_status(params)
     if not ok:
@@ -355,7 +362,8 @@ def consent_status_many(
     if errors:
         raise IysError(422, errors)
     answers = can_send_many(
-        brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type, normalised=True
+        brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type, normalised=True,
+        retailer_id=dealer_of(request.auth),
     )
     allowed = [raw for value, raw in originals.items() if answers[value].allowed]
     return json_response({"requestId": new_id(), "list": allowed})
@@ -412,6 +420,9 @@ def consent_history(
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )
+    dealer = dealer_of(request.auth)
+    if dealer is not None:
+        events = events.filter(dealer_may_see_event(dealer))
     total = events.count()
     rows = list(events.order_by("-consent_date", "-id").values(*EVENT_FIELDS)[off : off + lim])
     return json_response(paged([_event_row(e) for e in rows], offset=off, total=total))
@@ -494,6 +505,9 @@ def consent_changes(
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, id__gt=after_id, created_at__gte=moment - dt.timedelta(days=7)
     )
+    dealer = dealer_of(request.auth)
+    if dealer is not None:
+        events = events.filter(dealer_may_see_event(dealer))
     iys_only = Q(source__startswith="IYS_")
     events = (
         events.filter(iys_only) if source == "IYS" else events.exclude(iys_only & Q(source__isnull=False))

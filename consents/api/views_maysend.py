@@ -22,7 +22,7 @@ from consents.selectors import SendAnswer, can_send_many
 from .common import bounded, fmt, new_id
 from .errors import IysError, item, json_response
 from .schemas import ChannelT, Lenient
-from .scope import resolve
+from .scope import dealer_of, resolve
 from .views_consents import ERRS, _normalised
 
 router = Router(tags=["Gönderim izni (ileti)"])
@@ -125,7 +125,7 @@ def may_send(request: HttpRequest, iysCode: int, brandCode: int, payload: MaySen
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
     answer = can_send_many(
         brand=ref.id, recipients=[recipient], recipient_type=recipient_type, channel=payload.type,
-        normalised=True,
+        normalised=True, retailer_id=dealer_of(request.auth),
     )[recipient]
     return json_response(answer_json(answer, recipient=recipient, recipient_type=recipient_type, channel=payload.type))
 
@@ -164,7 +164,8 @@ def may_send_many(request: HttpRequest, iysCode: int, brandCode: int, payload: M
     if errors:
         raise IysError(422, errors)
     answers = can_send_many(
-        brand=ref.id, recipients=values, recipient_type=recipient_type, channel=payload.type, normalised=True
+        brand=ref.id, recipients=values, recipient_type=recipient_type, channel=payload.type, normalised=True,
+        retailer_id=dealer_of(request.auth),
     )
     rows = [
         answer_json(answers[value], recipient=value, recipient_type=recipient_type, channel=payload.type)

@@ -21,6 +21,7 @@ from consents.errors import ConsentRuleError
 from consents.models import PROVIDER_SOURCES, Consent, RecipientType, Source, Status
 from consents.recipients import EMAIL, normalize_recipient, try_normalize
 from consents.rules import ISTANBUL, parse_consent_date
+from consents.selectors import consents_visible_q, events_visible_q
 from providers.context import BrandAccess
 from providers.models import Channel
 
@@ -58,6 +59,22 @@ ERROR_FIELDS = {
 
 def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("Tümü")), *choices]
+
+
+def dealer_brands(accesses: list[BrandAccess]) -> dict[int, int]:
+    """Brands served as dealer -> the dealer (retailer) the acting provider is for them."""
+    return {a.brand.pk: a.retailer.pk for a in accesses if a.retailer is not None}
+
+
+def visible_consents_q(accesses: list[BrandAccess]) -> Q:
+    """Own brands' consents, and of a dealer's brand only those the dealer may see (İYS retailerAccess)."""
+    return consents_visible_q(own_brand_ids=[a.brand.pk for a in accesses if not a.as_dealer],
+                              dealer_brands=dealer_brands(accesses))
+
+
+def visible_events_q(accesses: list[BrandAccess]) -> Q:
+    return events_visible_q(own_brand_ids=[a.brand.pk for a in accesses if not a.as_dealer],
+                            dealer_brands=dealer_brands(accesses))
 
 
 def brand_choices(accesses: list[BrandAccess]) -> list[tuple[str, str]]:
@@ -100,7 +117,6 @@ class ConsentFilterForm(TextSafeForm):
 
     def filter(self, queryset: QuerySet[Consent]) -> QuerySet[Consent]:
         """The consents matching the valid filters; an unreadable search matches nothing."""
-        brand_ids = [a.brand.pk for a in self.accesses]
         if not self.is_bound:
             data: dict[str, Any] = {}
         elif not self.is_valid():
@@ -109,9 +125,10 @@ class ConsentFilterForm(TextSafeForm):
             data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
         else:
             data = self.cleaned_data
+        accesses = self.accesses
         if data.get("brand"):
-            brand_ids = [a.brand.pk for a in self.accesses if str(a.brand.brand_code) == data["brand"]]
-        queryset = queryset.filter(brand_id__in=brand_ids)
+            accesses = [a for a in accesses if str(a.brand.brand_code) == data["brand"]]
+        queryset = queryset.filter(visible_consents_q(accesses))
         if self.normalised_recipient:
             queryset = queryset.filter(recipient=self.normalised_recipient)
         for name in ("channel", "status", "source", "recipient_type"):

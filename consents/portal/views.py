@@ -35,12 +35,18 @@ from providers.context import (
     brand_accesses,
     own_brands,
     provider_required,
-    visible_brand_ids,
 )
 from providers.models import Brand, Channel
 
 from .export import csv_lines, export_rows, write_xlsx
-from .forms import ChangeFeedForm, ConsentFilterForm, ConsentForm
+from .forms import (
+    ChangeFeedForm,
+    ConsentFilterForm,
+    ConsentForm,
+    dealer_brands,
+    visible_consents_q,
+    visible_events_q,
+)
 from .precheck import PrecheckForm, precheck_zip
 
 PAGE_SIZE = 50
@@ -72,7 +78,9 @@ def _send_rows(form: ConsentFilterForm, accesses: list[BrandAccess]) -> list[Sen
     brands = [a.brand for a in accesses if not data.get("brand") or str(a.brand.brand_code) == data["brand"]]
     kind_channels = [Channel.EPOSTA] if "@" in recipient else [Channel.MESAJ, Channel.ARAMA]
     channels = [c for c in kind_channels if not data.get("channel") or c == data["channel"]]
-    answers = send_answers_for_address(brand_ids=[b.pk for b in brands], recipient=recipient, channels=channels)
+    answers = send_answers_for_address(
+        brand_ids=[b.pk for b in brands], recipient=recipient, channels=channels, dealer_brands=dealer_brands(accesses)
+    )
     labels = dict(Channel.choices)
     return [
         SendRow(b, c, labels[c], answers[(b.pk, c, RecipientType.BIREYSEL)], answers[(b.pk, c, RecipientType.TACIR)])
@@ -128,7 +136,7 @@ def consent_export_xlsx(request: HttpRequest) -> FileResponse:
 @provider_required()
 def consent_detail(request: HttpRequest, pk: int) -> HttpResponse:
     consent = (
-        Consent.objects.filter(pk=pk, brand_id__in=visible_brand_ids(request))
+        Consent.objects.filter(visible_consents_q(brand_accesses(request)), pk=pk)
         .select_related("brand", "retailer", "declaration_period")
         .first()
     )
@@ -202,9 +210,8 @@ def change_feed(request: HttpRequest) -> HttpResponse:
     """What citizens and the registry changed, newest first; keyset pages by id (`before`)."""
     accesses = brand_accesses(request)
     form = ChangeFeedForm(request.GET or None, accesses=accesses)
-    brand_ids = [a.brand.pk for a in accesses]
     events = ConsentEvent.objects.filter(
-        brand_id__in=brand_ids, actor_kind__in=[ActorKind.CITIZEN, ActorKind.SYSTEM]
+        visible_events_q(accesses), actor_kind__in=[ActorKind.CITIZEN, ActorKind.SYSTEM]
     )
     if form.is_valid():
         data = form.cleaned_data

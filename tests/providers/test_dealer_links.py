@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from consents.models import RetailerAccess
 from providers.models import (
     LinkState,
     ProviderAuditEvent,
@@ -31,6 +32,8 @@ def world():
     operator = factories.MembershipFactory(provider=dealer.provider, role=Role.OPERATOR)
     retailer = factories.RetailerFactory(brand=brand_side.brand, name="Kadıköy Bayi", kind=RetailerKind.BAYI)
     shared = record(brand_side.brand, user=brand_side.user, recipient="paylasilan@example.com", channel="EPOSTA")
+    # The brand opened this consent to its dealer (İYS retailerAccess): a linked account sees it through the dealer.
+    RetailerAccess.objects.create(consent=shared, retailer=retailer)
     return brand_side, dealer, operator, retailer, shared
 
 
@@ -216,6 +219,7 @@ def test_deleting_a_linked_dealer_tells_the_dealer_side(client, world):
     brand_side, dealer, _operator, retailer, _shared = world
     retailer.linked_provider = dealer.provider
     retailer.save()
+    RetailerAccess.objects.filter(retailer=retailer).delete()  # a dealer named by a consent cannot be deleted
     client.force_login(brand_side.user)
     client.post(reverse("portal:retailer_delete", args=[retailer.code]))
     assert not Retailer.objects.filter(pk=retailer.pk).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from consents.models import ActorKind, Consent, ConsentEvent
+from consents.models import ActorKind, Consent, ConsentEvent, RetailerAccess
 from providers.models import Brand, IntermediaryAuthorization, Retailer, Role
 from tests import factories
 
@@ -98,6 +98,8 @@ def dealer_world():
     dealer = make_setup(role=Role.OPERATOR)
     retailer = factories.RetailerFactory(brand=owner.brand, linked_provider=dealer.provider, name="Bayi Ltd")
     shared = record(owner.brand, user=owner.user, recipient="paylasilan@example.com", channel="EPOSTA")
+    # The brand opened this consent to its dealer (İYS retailerAccess; issue 10, point 4).
+    RetailerAccess.objects.create(consent=shared, retailer=retailer)
     hidden = record(other_brand, user=owner.user, recipient="gizli@example.com", channel="EPOSTA")
     return owner, other_brand, dealer, retailer, shared, hidden
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from consents.models import ActorKind, ConsentEvent, Status
+from consents.models import ActorKind, Consent, ConsentEvent, RetailerAccess, Status
 from tests import factories
 from tests.consents.api.support import (  # noqa: F401 - fixtures
     api,
@@ -84,6 +84,9 @@ def test_a_dealer_acts_only_within_its_brand_and_as_the_dealer(stored, provider,
     assert r.status_code == 200, r.content
     event = ConsentEvent.objects.get(transaction_id=r.json()["transactionId"])
     assert event.actor_kind == ActorKind.RETAILER and event.retailer == dealer
+    # The brand's own consent is the dealer's only once the brand opens it to the dealer (issue 10, point 4).
+    assert api.post(base + "/consents/status", QUERY).status_code == 404
+    RetailerAccess.objects.create(consent=Consent.objects.get(recipient=QUERY["recipient"]), retailer=dealer)
     assert api.post(base + "/consents/status", QUERY).json()["status"] == Status.ONAY
     r = api.post(
         f"/sps/{provider.iys_code}/brands/{other_brand.brand_code}/consents", consent_body("+905300000006")
