@@ -85,7 +85,8 @@ def recreate_database() -> None:
 
 def phone_shapes(n: int, rng: random.Random) -> tuple[str, str]:
     """A distinct Turkish mobile number n, in one of the shapes people type, and its E.164 form."""
-    national = f"5{30 + n % 70:02d}{n // 70:07d}"
+    # 530-549: mobile prefixes of the numbering plan (the registry refuses unassigned ones, as İYS does).
+    national = f"5{30 + n % 20:02d}{n // 20:07d}"
     e164 = "+90" + national
     a, b, c, d = national[:3], national[3:6], national[6:8], national[8:]
     shape = rng.randrange(6)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consents.actors import Actor
-from consents.errors import ConsentRuleError
+from consents.errors import h464
 from consents.models import Consent, RecipientType, Source, Status, Via
 from consents.recipients import normalize_recipient
 from consents.services import consent_approve_by_citizen, consent_reject_by_citizen
@@ -240,7 +240,8 @@ def citizen_add_brand(
     allowed = channels_for_kind(address.kind)
     wanted = [c for c in dict.fromkeys(channels) if c in allowed]
     if not wanted:
-        raise ConsentRuleError("H464", field="channel", value=",".join(channels))
+        offending = next((c for c in channels if c not in allowed), "EPOSTA" if allowed else "MESAJ")
+        raise h464(offending, ",".join(channels), field="channel")
     existing = set(
         Consent.objects.filter(
             brand=brand, recipient=address.value, recipient_type=RecipientType.BIREYSEL, channel__in=wanted

@@ -1,7 +1,10 @@
 """Rule violations with their İYS error code and a message in Turkish and English.
 
 The same codes travel through the web form, the CSV report and the API, so a provider sees one
-vocabulary everywhere. Turkish texts follow İYS's own wording where İYS has one.
+vocabulary everywhere. `tr` is İYS's own wording, word for word, where İYS has the code (its error
+table in the official OpenAPI document): it is what the API sends. People (the form, the CSV report)
+get `person_tr` where a sentence on what to do next helps, and `hint` details (e.g. a Turkish letter
+in an e-mail address) that İYS does not send.
 """
 from __future__ import annotations
 
@@ -25,6 +28,22 @@ class ErrorText:
 _FIELD_NAME = re.compile(r" \((?:status|type|consentDate|source|recipient|recipientType|retailerCode)\)")
 
 
+# Details for people appended to a code's message (Turkish, English); the API never sends them.
+HINTS: dict[str, tuple[str, str]] = {
+    "turkish_letter": (
+        "E-posta adreslerinde Türkçe karakter (ç, ğ, ı, İ, ö, ş, ü) kullanılamaz.",
+        "E-mail addresses may not contain Turkish letters (ç, ğ, ı, İ, ö, ş, ü).",
+    ),
+    "email_special": (
+        (
+            "E-posta adresinin @ işaretinden önceki bölümünde harf, rakam, nokta, tire ve alt çizgi dışında "
+            "yalnızca + kullanılabilir."
+        ),
+        "Before the @ an e-mail address may hold letters, digits, dots, hyphens, underscores and + only.",
+    ),
+}
+
+
 ERRORS: dict[str, ErrorText] = {
     "H110": ErrorText(422, "Durum (status) bulunamadı.", "Status is missing."),
     "H111": ErrorText(422, "İzin tipi (type) bulunamadı.", "Channel (type) is missing."),
@@ -41,19 +60,20 @@ ERRORS: dict[str, ErrorText] = {
     ),
     "H120": ErrorText(
         422, "Alıcı (recipient) kabul edilemedi. Geçerli bir eposta adresi giriniz.",
-        "Recipient rejected: enter a valid e-mail address (6–265 characters, no spaces or Turkish letters).",
+        "Recipient rejected: enter a valid e-mail address (at least x@yy.zz, up to 265 characters, no spaces "
+        "or Turkish letters, no special character but + before the @).",
     ),
     "H121": ErrorText(
         422,
-        "Alıcı (recipient) için E164 uluslararası formatına uygun bir telefon numarası girilmelidir "
-        "(örn. +905992000000).",
+        "Alıcı (recipient) için E164 uluslararası([+][country code][area code][local phone number]) formatına "
+        "uygun bir telefon numarası girilmelidir. (örn. +905992000000)",
         "Recipient must be a phone number that can be written in E.164 (e.g. +905992000000).",
         "Alıcı, uluslararası biçimde yazılabilen bir telefon numarası olmalıdır (örn. +905992000000).",
     ),
     "H122": ErrorText(
         422,
-        "Alıcı (recipient) için E164 formatına uygun bir telefon numarası (örn. +905992000000) ya da geçerli bir "
-        "e-posta adresi girilmelidir.",
+        "Alıcı (recipient) için E164 uluslararası ([+][country code][area code][local phone number]) formatına "
+        "uygun bir telefon numarası (örn. +905992000000) ya da geçerli bir e-posta adresi girilmelidir.",
         "Recipient must be a phone number (e.g. +905992000000) or a valid e-mail address.",
         "Alıcı, bir telefon numarası (örn. +905992000000) ya da geçerli bir e-posta adresi olmalıdır.",
     ),
@@ -93,8 +113,9 @@ ERRORS: dict[str, ErrorText] = {
         "The consent date must be later than the one already recorded ({stored}).",
     ),
     "H180": ErrorText(
-        403, "Bayi İYS numarasıyla (retailerCode) bu markaya ait bir bayi bulunamadı.",
+        403, "İstek gövdesinde yer alan bayi İYS numarasıyla (retailerCode) herhangi bir bayi bulunamadı.",
         "No dealer/agency with this retailer code works for this brand.",
+        person_tr="Bayi İYS numarasıyla (retailerCode) bu markaya ait bir bayi bulunamadı.",
     ),
     "H194": ErrorText(
         422,
@@ -107,25 +128,27 @@ ERRORS: dict[str, ErrorText] = {
         "Consents with source HS_KARAR (the provider's own decision) must be RET.",
     ),
     "H462": ErrorText(
-        400, "TACIR izinleri güncellenirken izin tarihi (consentDate) verilmelidir.",
+        400, "TACIR izinleri güncellenirken izin tarihi (consentDate) verilmelidir",
         "Updating a TACIR consent requires a consent date.",
     ),
     "H463": ErrorText(
         400, "TACIR izinleri güncellenirken izin kaynağı (source) verilmelidir.",
         "Updating a TACIR consent requires a source.",
     ),
+    # İYS names the channel and the expected format: "MESAJ … telefon", "EPOSTA … e-posta" (use h464()).
     "H464": ErrorText(
         422,
-        "İzin tipi (type) MESAJ ve ARAMA için alıcı telefon, EPOSTA için e-posta formatında olmalıdır.",
+        "İzin tipi (type) {channel} için, alıcı (recipient) {expected} formatında olmalıdır.",
         "MESAJ and ARAMA need a phone number as recipient, EPOSTA needs an e-mail address.",
     ),
     "H467": ErrorText(
         422,
-        "Üç iş günü öncesinde alınan izinler kaydedilemez. Alıcıdan yeniden onay alıp üç iş günü içinde "
-        "kaydedin; daha eski izinler yalnızca açık bir beyan döneminde beyan edilebilir.",
+        "Üç iş günü öncesinde alınan izinler kaydedilemez.",
         "Consents given more than three business days ago cannot be recorded. Obtain the consent again and "
         "record it within three business days; older consents can only be declared during an open declaration "
         "period.",
+        person_tr="Üç iş günü öncesinde alınan izinler kaydedilemez. Alıcıdan yeniden onay alıp üç iş günü içinde "
+        "kaydedin; daha eski izinler yalnızca açık bir beyan döneminde beyan edilebilir.",
     ),
     # Registry-specific codes (no İYS equivalent), prefixed ILT.
     "ILT001": ErrorText(
@@ -183,20 +206,34 @@ def _format(template: str, params: dict[str, Any]) -> str:
         return template
 
 
-def error_message(code: str, language: str | None = None, **params: Any) -> str:
-    """İYS's text (the API's), in `language` or the active one."""
+def error_message(code: str, language: str | None = None, *, hint: str | None = None, **params: Any) -> str:
+    """İYS's text (the API's), in `language` or the active one (`hint` is for people only: ignored)."""
     text = ERRORS[code]
     return _format(text.en if _language(language) == "en" else text.tr, params)
 
 
-def person_message(code: str, language: str | None = None, **params: Any) -> str:
-    """What a person reads (pages, reports): the active language only, without İYS's English field names."""
+def person_message(code: str, language: str | None = None, *, hint: str | None = None, **params: Any) -> str:
+    """What a person reads (pages, reports): the active language only, without İYS's English field names,
+    with the detail a `hint` names (e.g. a Turkish letter in an e-mail address)."""
     text = ERRORS[code]
-    if _language(language) == "en":
-        template = text.en
-    else:
-        template = text.person_tr or text.tr
-    return _format(_FIELD_NAME.sub("", template), params)
+    english = _language(language) == "en"
+    template = text.en if english else (text.person_tr or text.tr)
+    message = _format(_FIELD_NAME.sub("", template), params)
+    if hint in HINTS:
+        message = f"{message} {HINTS[hint][1 if english else 0]}"
+    return message
+
+
+def iys_message(code: str, **params: Any) -> str:
+    """İYS's own text for the code (what the API sends), without the hints meant for people."""
+    params.pop("hint", None)
+    return _format(ERRORS[code].tr, params)
+
+
+def h464(channel: str, value: Any, *, field: str = "recipient") -> ConsentRuleError:
+    """The channel needs the other kind of address (İYS words it per channel)."""
+    expected = "e-posta" if channel == "EPOSTA" else "telefon"
+    return ConsentRuleError("H464", field=field, value=value, channel=channel, expected=expected)
 
 
 class ConsentRuleError(Exception):
@@ -228,11 +265,42 @@ class ConsentRuleError(Exception):
     def message_en(self) -> str:
         return error_message(self.code, "en", **self.params)
 
+    @property
+    def iys_message(self) -> str:
+        return iys_message(self.code, **self.params)
+
     def as_iys(self) -> dict[str, Any]:
         """The İYS error item: {"code", "location", "value", "message"}."""
-        item: dict[str, Any] = {"code": self.code, "message": self.message_tr}
+        item: dict[str, Any] = {"code": self.code, "message": self.iys_message}
         if self.field:
             item["location"] = [self.field]
         if self.value is not None:
             item["value"] = self.value
         return item
+
+    @property
+    def all(self) -> list[ConsentRuleError]:
+        """Every rule the movement breaks (İYS lists them all); one here."""
+        return [self]
+
+
+class ConsentRuleErrors(ConsentRuleError):
+    """Several rules broken by one movement at once. Reads as the first (what people are shown first);
+    `all` holds every one, in the order İYS lists them."""
+
+    def __init__(self, errors: list[ConsentRuleError]) -> None:
+        first = errors[0]
+        super().__init__(first.code, field=first.field, value=first.value, **first.params)
+        self.errors = errors
+
+    @property
+    def all(self) -> list[ConsentRuleError]:
+        return list(self.errors)
+
+
+def raise_all(errors: list[ConsentRuleError]) -> None:
+    """Raise nothing, the one error, or all of them together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConsentRuleErrors(errors)

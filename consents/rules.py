@@ -8,6 +8,7 @@ tests/consents/test_rule_agreement.py keeps the two in step.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils import timezone
 from providers.models import Channel
 
 from .business_days import within_registration_window
-from .errors import ConsentRuleError
+from .errors import ConsentRuleError, h464, raise_all
 from .models import PROVIDER_SOURCES, REGISTRY_SOURCES, RecipientType, Source, Status
 from .recipients import EMAIL, normalize_recipient
 
@@ -78,10 +79,26 @@ class Stored:
     consent_date: dt.datetime
 
 
-def parse_consent_date(value: Any, *, field: str = "consentDate") -> dt.datetime | None:
-    """Accept a datetime or İYS's 'yyyy-mm-dd hh:mm:ss' text (Europe/Istanbul when no offset)."""
+# İYS's only accepted shape on the API: 'yyyy-mm-dd hh:mm:ss', Turkish time, nothing more or less.
+_IYS_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def parse_consent_date(value: Any, *, field: str = "consentDate", strict: bool = False) -> dt.datetime | None:
+    """Accept a datetime or İYS's 'yyyy-mm-dd hh:mm:ss' text (Europe/Istanbul when no offset).
+
+    People's paths (form, CSV) also take ISO `T`, offsets and date-only text; `strict` (the API) takes
+    exactly İYS's format and answers anything else with H158, an impossible date in that shape with H157.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if strict:
+        text = value if isinstance(value, str) else str(value)
+        if not _IYS_DATE.fullmatch(text):
+            raise ConsentRuleError("H158", field=field, value=value)
+        try:
+            return dt.datetime.strptime(text, DATE_FORMATS[0]).replace(tzinfo=ISTANBUL)
+        except ValueError:
+            raise ConsentRuleError("H157", field=field, value=value) from None
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
@@ -117,6 +134,13 @@ def _require_choice(value: Any, choices: frozenset[str], *, missing: str, invali
     return text
 
 
+def _recipient_errors(err: ConsentRuleError) -> list[ConsentRuleError]:
+    # İYS reports an over-long number as too long AND not E.164 (its own example lists H160 + H121).
+    if err.code == "H160":
+        return [err, ConsentRuleError("H121", field=err.field, value=err.value)]
+    return [err]
+
+
 def check_movement(
     *,
     recipient: Any,
@@ -129,46 +153,82 @@ def check_movement(
     now: dt.datetime,
     open_period: PeriodInfo | None,
     period_deadline: dt.date | None = None,
+    strict_dates: bool = False,
 ) -> Movement:
-    """Validate one movement on its own; raise ConsentRuleError naming the field and the İYS code."""
-    recipient_type = _require_choice(
-        recipient_type, _RECIPIENT_TYPES, missing="H170", invalid="H116", field="recipientType"
-    )
-    channel = _require_choice(channel, _CHANNELS, missing="H111", invalid="H117", field="type")
-    status = _require_choice(status, _STATUSES, missing="H110", invalid="H115", field="status")
-    address = normalize_recipient(recipient)
-    if (channel == Channel.EPOSTA) != (address.kind == EMAIL):
-        raise ConsentRuleError("H464", field="recipient", value=recipient)
+    """Validate one movement on its own; raise ConsentRuleError naming the field and the İYS code.
+
+    Every rule the movement breaks is reported, as İYS does (ConsentRuleErrors; its first error is the
+    one people see first). Checks that depend on a broken field are skipped. `strict_dates`: the API's
+    consentDate is İYS's exact format.
+    """
+    errors: list[ConsentRuleError] = []
+    try:
+        recipient_type = _require_choice(
+            recipient_type, _RECIPIENT_TYPES, missing="H170", invalid="H116", field="recipientType"
+        )
+    except ConsentRuleError as err:
+        errors.append(err)
+        recipient_type = None
+    try:
+        channel = _require_choice(channel, _CHANNELS, missing="H111", invalid="H117", field="type")
+    except ConsentRuleError as err:
+        errors.append(err)
+        channel = None
+    try:
+        status = _require_choice(status, _STATUSES, missing="H110", invalid="H115", field="status")
+    except ConsentRuleError as err:
+        errors.append(err)
+        status = None
+    address = None
+    try:
+        address = normalize_recipient(recipient)
+    except ConsentRuleError as err:
+        errors.extend(_recipient_errors(err))
+    if address is not None and channel is not None and (channel == Channel.EPOSTA) != (address.kind == EMAIL):
+        errors.append(h464(channel, recipient))
 
     source_text = str(source).strip().upper() if source is not None and str(source).strip() else None
     if origin is Origin.CITIZEN:
         if source_text not in REGISTRY_SOURCES:
-            raise ConsentRuleError("ILT004", field="source", value=source)
+            errors.append(ConsentRuleError("ILT004", field="source", value=source))
+        raise_all(errors)
         # A citizen's own movement takes effect now (rule 9); no business-day window applies.
         return Movement(address.value, recipient_type, channel, status, source_text, now)
 
+    is_tacir = recipient_type == RecipientType.TACIR
     if source_text is None:
-        if recipient_type != RecipientType.TACIR:
-            raise ConsentRuleError("H113", field="source", value=source)
+        if recipient_type is not None and not is_tacir:
+            errors.append(ConsentRuleError("H113", field="source", value=source))
     elif source_text in REGISTRY_SOURCES:
-        raise ConsentRuleError("ILT002", field="source", value=source)
+        errors.append(ConsentRuleError("ILT002", field="source", value=source))
+        source_text = None
     elif source_text not in PROVIDER_SOURCES:
-        raise ConsentRuleError("H119", field="source", value=source)
+        errors.append(ConsentRuleError("H119", field="source", value=source))
+        source_text = None
 
-    moment = parse_consent_date(consent_date)
-    if moment is None and recipient_type != RecipientType.TACIR:
-        raise ConsentRuleError("H112", field="consentDate", value=consent_date)
+    moment = None
+    date_ok = True
+    try:
+        moment = parse_consent_date(consent_date, strict=strict_dates)
+    except ConsentRuleError as err:
+        errors.append(err)
+        date_ok = False
+    if date_ok and moment is None and recipient_type is not None and not is_tacir:
+        errors.append(ConsentRuleError("H112", field="consentDate", value=consent_date))
 
-    if source_text == Source.HS_KARAR and status != Status.RET:
-        raise ConsentRuleError("H408", field="status", value=status)
+    if source_text == Source.HS_KARAR and status is not None and status != Status.RET:
+        errors.append(ConsentRuleError("H408", field="status", value=status))
 
     if moment is not None:
-        if source_text == Source.HS_2015 and moment != HS_2015_DATE:
-            raise ConsentRuleError("H155", field="consentDate", value=consent_date)
+        date_errors: list[ConsentRuleError] = []
         if moment > now:
-            raise ConsentRuleError("H162", field="consentDate", value=consent_date)
+            date_errors.append(ConsentRuleError("H162", field="consentDate", value=consent_date))
         if moment < EARLIEST_CONSENT_DATE:
-            raise ConsentRuleError("H156", field="consentDate", value=consent_date)
+            date_errors.append(ConsentRuleError("H156", field="consentDate", value=consent_date))
+        if source_text == Source.HS_2015 and moment != HS_2015_DATE:
+            date_errors.append(ConsentRuleError("H155", field="consentDate", value=consent_date))
+        errors.extend(date_errors)
+    raise_all(errors)
 
     declaration_period_id = None
     review_until = None
@@ -214,13 +274,15 @@ def check_transition(stored: Stored | None, movement: Movement, *, origin: Origi
         if movement.status == Status.RET and origin is Origin.PROVIDER:
             raise ConsentRuleError("H175", field="status", value=movement.status)
         return Outcome.CREATE
+    # The same status again changes nothing, whatever it omits: a re-uploaded TACIR row without date or
+    # source is "unchanged", not H462/H463 (those are about updating a TACIR consent).
+    if movement.status == stored.status:
+        return Outcome.UNCHANGED
     if origin is Origin.PROVIDER and movement.recipient_type == RecipientType.TACIR:
         if movement.consent_date is None:
             raise ConsentRuleError("H462", field="consentDate", value=None)
         if movement.source is None:
             raise ConsentRuleError("H463", field="source", value=None)
-    if movement.status == stored.status:
-        return Outcome.UNCHANGED
     if origin is Origin.PROVIDER and movement.consent_date is not None:
         if movement.consent_date <= stored.consent_date:
             raise ConsentRuleError(

@@ -73,8 +73,12 @@ def validate_movement(
     consent_date: Any = None,
     actor: Actor,
     now: dt.datetime | None = None,
+    strict_dates: bool = False,
 ) -> Movement:
-    """The static half of the rules for one movement, with the brand's declaration period looked up."""
+    """The static half of the rules for one movement, with the brand's declaration period looked up.
+
+    `now` is the moment the movement is judged at (dates, the three business days, the open period).
+    """
     now = now or timezone.now()
     origin = _origin_of(actor)
     period = deadline = None
@@ -95,6 +99,7 @@ def validate_movement(
         now=now,
         open_period=period,
         period_deadline=deadline,
+        strict_dates=strict_dates,
     )
 
 
@@ -115,6 +120,8 @@ def consent_record(
     evidence_note: str = "",
     require_override_evidence: bool = False,
     now: dt.datetime | None = None,
+    judged_at: dt.datetime | None = None,
+    strict_dates: bool = False,
 ) -> MovementResult:
     """Record one movement of a consent (a first record, or a status change).
 
@@ -125,6 +132,9 @@ def consent_record(
     (`overrides_citizen_rejection`) whatever the path; with `require_override_evidence` (the portal,
     where a person can write one) it is refused with ILT005 unless `evidence_note` says what proves
     the recipient consented again. İYS's API and upload format have no such field: they are marked only.
+    `judged_at`: the moment the rules judge the movement at when it is not the moment it is recorded
+    (an API batch item is judged at its request's time, recorded when the task reaches it).
+    `strict_dates`: consentDate only in İYS's exact format (the API).
     """
     now = now or timezone.now()
     movement = validate_movement(
@@ -136,7 +146,8 @@ def consent_record(
         source=source,
         consent_date=consent_date,
         actor=actor,
-        now=now,
+        now=judged_at or now,
+        strict_dates=strict_dates,
     )
     resolved_retailer = _resolve_retailer(brand=brand, actor=actor, retailer=retailer, retailer_code=retailer_code)
     origin = _origin_of(actor)

@@ -120,7 +120,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return error_response(IysError.of("H123", status=413))
+    return error_response(IysError.of("ILT413"))
 
 
 @api.exception_handler(SuspiciousOperation)

@@ -60,6 +60,7 @@ def static_checker(brand: Brand, now: dt.datetime):  # noqa: ANN201 - returns a 
             now=now,
             open_period=period,
             period_deadline=deadline,
+            strict_dates=True,
         )
 
     return check
@@ -108,7 +109,7 @@ def create_batch(
         try:
             movement = check(payload)
         except ConsentRuleError as err:
-            errors.append(rule_item(for_channel(err, payload.get("type")), index=index))
+            errors.extend(rule_item(for_channel(e, payload.get("type")), index=index) for e in err.all)
             continue
         if movement.key in seen:
             errors.append(item("H194", index=index))
@@ -215,6 +216,8 @@ def _apply_item(batch: ApiBatchRequest, it: ApiBatchItem, actor: Actor) -> None:
                 actor=actor,
                 via=Via.API,
                 allow_unchanged=batch.version == 2,
+                # Judged as at the request (its 202 said the item passed the date rules then).
+                judged_at=batch.created_at,
             )
             if result.changed:
                 it.status = BatchItemStatus.SUCCESS
@@ -228,7 +231,7 @@ def _apply_item(batch: ApiBatchRequest, it: ApiBatchItem, actor: Actor) -> None:
     except ConsentRuleError as err:
         it.status = BatchItemStatus.FAILURE
         it.error_code = err.code
-        it.error_message = err.message_tr
+        it.error_message = err.iys_message
         it.save(update_fields=fields)
 
 

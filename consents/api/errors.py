@@ -20,10 +20,8 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H016": (400, "Geçersiz girdi tespit edildi, gerekli alanlar: [title, name, tckn, city, town, tin]"),
     "H018": (404, "Marka:{brandCode} bulunamadı."),
     "H058": (404, "Bayi:{retailerCode} bulunamadı."),
-    "H061": (
-        422,
-        "Bayi:{retailerCode} silme operasyonu gerçekleştirilemedi: bayinin aracılık ettiği izinler var.",
-    ),
+    # İYS answers a dealer that cannot be deleted (it mediates consents) with this 500.
+    "H061": (500, "Bayi:{retailerCode} silme operasyonu gerçekleştirilemedi"),
     "H067": (400, "Yeni üretilebilecek 8 haneli bayi kodu kalmamıştır."),
     "H084": (
         429,
@@ -35,16 +33,24 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H092": (400, "Çoklu izin ekleme isteği geçerli olmalıdır."),
     "H093": (422, "{field} bulunamadı."),
     "H097": (400, "İzin sorgulama isteği geçerli olmalıdır."),
-    "H123": (413, "İstek gövdesi kabul edilen boyutu aşıyor."),
+    "H118": (
+        422,
+        (
+            "Alan değeri kabul edilemedi. İstek gövdesinde bulunabilecek değerler: recipientType, retailerAccess, "
+            "recipient, retailerCode, source, type, consentDate, status olmalıdır."
+        ),
+    ),
+    "H123": (400, "Ulaşmaya çalıştığınız servis şu anda meşguldür. Lütfen daha sonra tekrar deneyiniz."),
     "H124": (429, "Saniyede kabul edilen istek limitine ulaşıldı. Lütfen daha sonra tekrar deneyiniz."),
-    "H125": (422, "Tek seferde sorgulanacak alıcı sayısı en fazla 1000 olmalıdır."),
+    "H125": (422, "Tek seferde eklenecek izin sayısı en fazla 1000 olmalıdır."),
+    # The table says 100 (the retailer-access endpoints); İYS's consent examples say 3000, their limit.
     "H126": (422, "İzin erişimi olan bayilerin (retailer) liste uzunluğu en fazla {limit} olmalıdır."),
     "H127": (422, "Alıcı listesi (recipients) uzunluğu en fazla 100 olmalıdır."),
-    "H163": (422, "Bayiler (retailer) kabul edilemedi. Lütfen boş liste eklemeyiniz."),
+    "H163": (422, "Bayiler kabul edilemedi. Lütfen boş liste eklemeyiniz."),
     "H164": (422, "Alıcı listesi (recipients) kabul edilemedi. Liste boş olmamalıdır."),
     "H166": (422, "Alıcı (recipient) kabul edilemedi. Telefon numaraları 15 karakterden uzun olamaz."),
     "H168": (422, "Alıcı listesi (recipients) bulunamadı."),
-    "H169": (422, "Bayiler (retailerAccess) bulunamadı."),
+    "H169": (422, "İzin erişimi olan bayiler (retailerAccess) bulunamadı."),
     "H171": (400, "Bayi izin erişimi vermek için geçerli bir istek gönderilmelidir."),
     "H172": (400, "Bayi izin erişimini silmek için geçerli bir istek gönderilmelidir."),
     "H173": (400, "Bayi izin erişimi sorgulamak için geçerli bir istek gönderilmelidir."),
@@ -55,10 +61,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H182": (422, "offset değeri geçerli olmalıdır."),
     "H183": (422, "limit değeri geçerli olmalıdır."),
     "H186": (422, "Sayfalama (pagination) değeri en fazla 100 olabilir."),
-    "H187": (422, "Limit değerleri sıfır olmamalıdır."),
+    "H187": (422, "limit değerleri sıfır olmamalıdır."),
     "H190": (422, "iysCode integer bir değer olmalıdır."),
     "H191": (422, "brandCode integer bir değer olmalıdır."),
-    "H193": (422, "Alıcı (recipient) değeri liste içinde tekrarlanamaz."),
+    "H193": (422, "Bayi İYS numarası ve alıcı değeri liste içinde tekrarlanamaz."),
     "H198": (422, "requestId 36 karakterden daha uzun olamaz."),
     "H199": (422, "requestId sadece harflerden meydana gelemez."),
     "H201": (400, "Girilen durum değeri geçersiz. Beklenen değerler: [active, suspended, passive]"),
@@ -82,10 +88,11 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H243": (400, "Lütfen geçerli bir Vergi Kimlik Numarası giriniz."),
     "H244": (400, "Tin değeri 10 veya 11 karakter olmalıdır."),
     "H288": (400, "Tin değeri boş olmamalıdır"),
+    # The table words H267 for iysCode; İYS's example for an empty retailerCode (retailerCodeEmpty) says this.
     "H267": (400, "retailerCode değeri boş string olmamalıdır!"),
     "H351": (401, "Eksik veya geçersiz jeton!"),
     "H353": (403, "{field}, kullanıcı izinleriyle eşleştirilemiyor"),
-    "H363": (403, "Bu servisi kullanabilmek için yetkiniz bulunmamaktadır."),
+    "H363": (400, "Bu servisi kullanabilmek için yetkiniz bulunmamaktadır."),
     "H400": (422, "requestId sadece sayılardan meydana gelemez."),
     "H401": (400, "Bayi eklenmesi beklenen izin sistemde bulunmamaktadır."),
     "H478": (422, "Alıcı listesi (recipients) liste olmalıdır."),
@@ -97,8 +104,10 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "H530": (422, "Bağlantı kaldırılamadı."),
     "H531": (422, "Bağlantı linki (url) https ile başlamalıdır."),
     "H532": (422, "Her bir tip (type) için yalnızca iki adet aktif bağlantı oluşturulabilir."),
+    "H1044": (405, "HTTP istek tipi geçersiz."),
     "ILT404": (404, "İstenen kaynak bulunamadı."),
-    "ILT405": (405, "Bu adres için HTTP metodu desteklenmiyor."),
+    # İYS has no code for a body above the size limit (H123 means "service busy"): ileti's own.
+    "ILT413": (413, "İstek gövdesi kabul edilen boyutu aşıyor."),
     "ILT410": (422, "after değeri geçerli olmalıdır."),
     "ILT411": (411, "İstek gövdesinin boyutu (Content-Length) belirtilmelidir."),
 }

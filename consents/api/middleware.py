@@ -7,7 +7,7 @@ time on the "may I send?" hot path, so this middleware (placed right after Secur
 WhiteNoise, which still wrap every response) calls the API view itself. The host is validated as
 CommonMiddleware would. The interactive docs page keeps the full stack.
 
-It is also the API's edge for bodies: a body larger than API_MAX_BODY_BYTES is refused (413, H123) on its
+It is also the API's edge for bodies: a body larger than API_MAX_BODY_BYTES is refused (413, ILT413) on its
 Content-Length before a byte is read, and a chunked body without one is refused with 411 (ILT411) instead of
 being read as empty (config/body_limit.py does the same for the pages).
 """
@@ -45,7 +45,18 @@ class ApiFastLane:
         except Resolver404:
             return self.get_response(request)
         request.resolver_match = match
-        return _sized(match.func(request, *match.args, **match.kwargs))
+        return _sized(_iys_405(match.func(request, *match.args, **match.kwargs)))
+
+
+def _iys_405(response: HttpResponse) -> HttpResponse:
+    """A method the path does not take: İYS's JSON error (H1044), keeping the Allow header."""
+    if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+        return response
+    allow = response.get("Allow")
+    answer = error_response(IysError.of("H1044"))
+    if allow:
+        answer["Allow"] = allow
+    return answer
 
 
 def _sized(response: HttpResponse) -> HttpResponse:
@@ -63,5 +74,5 @@ def _body_refused(request: HttpRequest) -> IysError | None:
     except ValueError:
         return IysError.of("H014")
     if length > max_body_bytes():
-        return IysError.of("H123", status=413)
+        return IysError.of("ILT413")
     return None

@@ -32,17 +32,37 @@ class Lenient(Schema):
     model_config = ConfigDict(extra="ignore")
 
 
-class ConsentIn(Lenient):
-    recipient: str = Field(..., max_length=1000, description="Telefon (+905XXXXXXXXX) ya da e-posta adresi.")
-    type: ChannelT
-    source: Optional[SourceT] = Field(None, description="TACIR ilk kaydında boş bırakılabilir.")
-    status: StatusT
-    consentDate: Optional[str] = Field(
-        None, max_length=40, description="yyyy-mm-dd hh:mm:ss (İstanbul saati)."
+def _one_of(values: object) -> dict:
+    return {"enum": list(getattr(values, "__args__", ()))}
+
+
+class ConsentIn(Schema):
+    """One consent movement, as İYS takes it.
+
+    Unknown fields are refused (H118). The enumerated fields are typed as text and checked by
+    consents.rules with the rest of the movement, so one answer lists every error of the item as İYS
+    does (a Literal would stop at the first); the OpenAPI document still shows their values.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"required": ["recipient", "type", "source", "status", "consentDate"]},
     )
-    recipientType: RecipientTypeT
-    retailerCode: Optional[int] = Field(None, ge=0, le=99_999_999)
-    retailerAccess: Optional[list[int]] = Field(None, max_length=3000)
+
+    recipient: str | None = Field(None, max_length=1000, description="Telefon (+905XXXXXXXXX) ya da e-posta adresi.")
+    type: str | None = Field(None, max_length=100, json_schema_extra=_one_of(ChannelT))
+    source: str | None = Field(
+        None, max_length=100, description="TACIR ilk kaydında boş bırakılabilir.", json_schema_extra=_one_of(SourceT)
+    )
+    status: str | None = Field(None, max_length=100, json_schema_extra=_one_of(StatusT))
+    consentDate: str | None = Field(
+        None, max_length=40, description="yyyy-mm-dd hh:mm:ss (Türkiye saati); başka biçim H158."
+    )
+    recipientType: str | None = Field(
+        "BIREYSEL", max_length=100, description="Varsayılan değer: BIREYSEL.", json_schema_extra=_one_of(RecipientTypeT)
+    )
+    retailerCode: int | None = Field(None, ge=0, le=99_999_999)
+    retailerAccess: list[int] | None = Field(None, max_length=3000)
 
 
 class AddConsentOut(Schema):

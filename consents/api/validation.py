@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .errors import IysError, item
+from .errors import IysError, item, status_of
 
 # field -> (code when missing, code when invalid)
 FIELD_CODES: dict[str, tuple[str, str]] = {
@@ -17,7 +17,7 @@ FIELD_CODES: dict[str, tuple[str, str]] = {
     "source": ("H113", "H119"),
     "consentDate": ("H112", "H158"),
     "recipientType": ("H170", "H116"),
-    "retailerCode": ("H267", "H180"),
+    "retailerCode": ("H267", "H180"),  # not a number at all: the operation's generic code (below)
     "retailerAccess": ("H169", "H163"),
     "recipients": ("H168", "H478"),
     "url": ("H531", "H531"),
@@ -87,6 +87,16 @@ def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> 
             return IysError.of("H091")
         if kind == "too_long" and field == "recipients" and "/status/" in path:
             return IysError.of("H125", location=["recipients"])
+        if kind == "extra_forbidden":
+            # İYS: a field the body may not hold (official example OneConsentRequestUnacceptableProperty).
+            items.append(item("H118", location=[field], value=err.get("input"), index=index))
+            continue
+        if field == "retailerCode" and kind in ("int_parsing", "int_type", "int_from_float"):
+            if err.get("input") == "":
+                items.append(item("H267", index=index))  # İYS's example retailerCodeEmpty: no location
+                continue
+            # Not a dealer number at all: the request is malformed (not an unknown dealer, 403 H180).
+            return IysError.of(_generic_code(path))
         if field not in FIELD_CODES:
             if loc and loc[0] == "query":
                 items.append(item("H183", location=[str(loc[-1])], value=err.get("input")))
@@ -117,8 +127,6 @@ def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> 
                 limit=limit,
             )
         )
-    from .errors import status_of
-
     status = max((status_of(i["code"]) for i in items), default=422)
     if any(status_of(i["code"]) == 422 for i in items):
         status = 422

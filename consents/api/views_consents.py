@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from functools import partial
 from typing import Any, Optional
 
@@ -15,8 +14,16 @@ from django.db.models import Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from consents.errors import ConsentRuleError
-from consents.models import ApiBatchRequest, ApiIdempotencyRecord, ApiUserKind, ConsentEvent, Via
+from consents.errors import ConsentRuleError, h464
+from consents.models import (
+    ApiBatchRequest,
+    ApiIdempotencyRecord,
+    ApiUserKind,
+    ConsentEvent,
+    EventAction,
+    Status,
+    Via,
+)
 from consents.recipients import EMAIL, normalize_recipient
 from consents.selectors import can_send_many, dealer_may_see_event
 from consents.services import consent_record
@@ -60,11 +67,18 @@ def _idempotency_key(brand_id: int, payload: ConsentIn) -> str:
     return hashlib.sha256(f"{brand_id}|{body}".encode()).hexdigest()
 
 
+def _rule_items(err: ConsentRuleError, channel: Any) -> list[dict[str, Any]]:
+    """Every error of the movement, as İYS lists them."""
+    return [rule_item(for_channel(e, channel)) for e in err.all]
+
+
 def _add_one(
     request: HttpRequest, iys_code: int, brand_code: int, payload: ConsentIn, *, v2: bool
 ) -> HttpResponse:
     principal = request.auth
     ref = resolve(principal, bounded(iys_code, "iysCode"), bounded(brand_code, "brandCode"), action="write")
+    if not payload.model_fields_set:
+        raise IysError.of("H085")  # an empty object is not a request to add a consent
     key = _idempotency_key(ref.id, payload) if v2 else ""
     if v2:
         done = ApiIdempotencyRecord.objects.filter(key=key).first()
@@ -75,7 +89,13 @@ def _add_one(
     brand = brand_object(ref)
     data = payload.model_dump(exclude_none=True)
     if data.get("retailerAccess") == []:
-        raise IysError.of("H163", location=["retailerAccess"], value=[])
+        # İYS lists the empty dealer list with the item's other errors.
+        errors = [item("H163", location=["retailerAccess"], value=[])]
+        try:
+            batches.static_checker(brand, now())(data)
+        except ConsentRuleError as err:
+            errors.extend(_rule_items(err, data.get("type")))
+        raise IysError(422, errors)
     is_dealer = principal.kind == ApiUserKind.RETAILER
     unknown = batches.retailer_codes_of(brand, [data], is_dealer=is_dealer)
     if unknown:
@@ -93,6 +113,7 @@ def _add_one(
                 retailer_code=None if is_dealer else data.get("retailerCode"),
                 actor=actor_for(principal),
                 via=Via.API,
+                strict_dates=True,
             )
             if data.get("retailerAccess"):
                 batches.grant_access(result.consent, data["retailerAccess"])
@@ -110,7 +131,7 @@ def _add_one(
                 return json_response(
                     {"transactionId": done.transaction_id, "creationDate": fmt(done.creation_date)}
                 )
-        raise IysError.from_rule(for_channel(err, data.get("type"))) from None
+        raise IysError(err.http_status, _rule_items(err, data.get("type"))) from None
     return json_response(
         {"transactionId": result.event.transaction_id, "creationDate": fmt(result.event.created_at)}
     )
@@ -220,13 +241,12 @@ def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestI
 # --- Status ----------------------------------------------------------------------------------
 
 
-# Already canonical Turkish numbers (what integrations send almost always) need no normalising.
-_CANONICAL_TR = re.compile(r"\+90[2-58]\d{9}")
+def _normalised(raw: str, channel: str, *, location: list[Any], mismatch: str = "format") -> str:
+    """The normalised address of a query, or İYS's error for it.
 
-
-def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
-    if channel != "EPOSTA" and _CANONICAL_TR.fullmatch(raw):
-        return raw
+    A phone given for EPOSTA (or an e-mail for MESAJ/ARAMA) is, as in İYS's examples, a format error
+    (H120/H121) on the single-recipient queries and H464 on the multi-status query (`mismatch="H464"`).
+    """
     try:
         address = normalize_recipient(raw)
     except ConsentRuleError as err:
@@ -234,7 +254,10 @@ def _normalised(raw: str, channel: str, *, location: list[Any]) -> str:
             raise IysError.of("H166", location=location, value=raw) from None
         raise IysError(422, [rule_item(for_channel(err, channel)) | {"location": location}]) from None
     if (channel == "EPOSTA") != (address.kind == EMAIL):
-        raise IysError.of("H464", location=location, value=raw)
+        if mismatch == "H464":
+            raise IysError(422, [rule_item(h464(channel, raw)) | {"location": ["recipient"]}])
+        code = "H120" if channel == "EPOSTA" else "H121"
+        raise IysError(422, [rule_item(ConsentRuleError(code, value=raw)) | {"location": location}])
     return address.value
 
 
@@ -332,7 +355,7 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
 def consent_status_many(
     request: HttpRequest, iysCode: int, brandCode: int, recipientType: str, type: str, payload: RecipientsIn
 ) -> HttpResponse:
-    """En fazla 1000 alıcıdan ileti gönderilebilecekleri (BIREYSEL: ONAY; TACIR: RET olmayan) listeler."""
+    """En fazla 1000 alıcıdan kayıtlı izin durumu ONAY olanları listeler (İYS gibi)."""
     if recipientType not in ("BIREYSEL", "TACIR"):
         raise IysError.of("H116", location=["recipientType"], value=recipientType)
     if type not in ("ARAMA", "MESAJ", "EPOSTA"):
@@ -351,7 +374,7 @@ def consent_status_many(
     errors = []
     for pos, raw in enumerate(recipients):
         try:
-            value = _normalised(raw, type, location=["recipients", pos])
+            value = _normalised(raw, type, location=["recipients", pos], mismatch="H464")
         except IysError as err:
             errors.extend(err.errors)
             continue
@@ -365,7 +388,11 @@ def consent_status_many(
         brand=ref.id, recipients=originals.keys(), recipient_type=recipientType, channel=type, normalised=True,
         retailer_id=dealer_of(request.auth),
     )
-    allowed = [raw for value, raw in originals.items() if answers[value].allowed]
+    # As İYS: only recipients whose stored status is ONAY (a TACIR address without a record is not listed,
+    # though ileti's may-I-send answers that it may be messaged).
+    allowed = [
+        raw for value, raw in originals.items() if answers[value].allowed and answers[value].status == Status.ONAY
+    ]
     return json_response({"requestId": new_id(), "list": allowed})
 
 
@@ -417,9 +444,10 @@ def consent_history(
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
     lim, off = page_params(limit, offset)
     recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    # Finalising a declaration is ileti's bookkeeping, not a movement: İYS clients never see it.
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
-    )
+    ).exclude(action=EventAction.FINALIZE)
     dealer = dealer_of(request.auth)
     if dealer is not None:
         events = events.filter(dealer_may_see_event(dealer))
@@ -504,7 +532,7 @@ def consent_changes(
     cutoff = moment - dt.timedelta(seconds=settle_seconds())
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, id__gt=after_id, created_at__gte=moment - dt.timedelta(days=7)
-    )
+    ).exclude(action=EventAction.FINALIZE)  # not a movement (see consents.review.finalize)
     dealer = dealer_of(request.auth)
     if dealer is not None:
         events = events.filter(dealer_may_see_event(dealer))
@@ -521,5 +549,7 @@ def consent_changes(
     if not rows:
         return HttpResponse(status=204)
     last = rows[-1]
-    cursor = f"{int(last['created_at'].timestamp() * 1000)}_{last['transaction_id']}"
+    # İYS's cursor: Unix seconds of the last movement, "_", its transaction id. The id alone places the
+    # next page (time stamps are shared by many movements), so pages stay gap-free.
+    cursor = f"{int(last['created_at'].timestamp())}_{last['transaction_id']}"
     return json_response({"after": cursor, "list": [_event_row(e) for e in rows]})

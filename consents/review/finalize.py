@@ -3,6 +3,10 @@
 A declared consent is ONAY with `review_until` set. Once `review_until` has passed and the citizen did
 not reject it, it becomes final: `finalized_at` is set and one FINALIZE history row is written.
 
+Finalising is not a movement of the consent (status, date and source stay; no new transaction id on
+the consent; `updated_at` keeps the time of the last movement): the portal and the admin show the
+FINALIZE row, İYS's history and change-feed endpoints leave it out, as İYS knows no such movement.
+
 The work is set-based and chunked. On PostgreSQL one chunk is one statement in one short transaction:
 it picks due rows with `FOR UPDATE SKIP LOCKED` (rows a citizen is rejecting right now are skipped,
 never waited for), re-checks `status = 'ONAY' AND finalized_at IS NULL` under the row lock (a rejection
@@ -41,7 +45,7 @@ WITH picked AS (
     FOR UPDATE SKIP LOCKED
 ), done AS (
     UPDATE consents_consent AS c
-    SET finalized_at = %(now)s, updated_at = %(now)s
+    SET finalized_at = %(now)s
     FROM picked
     WHERE c.id = picked.id AND c.status = 'ONAY' AND c.finalized_at IS NULL
     RETURNING c.id, c.brand_id, c.recipient, c.recipient_type, c.channel, c.status, c.source,
@@ -133,7 +137,7 @@ def _finalize_chunk_orm(*, now: dt.datetime, limit: int) -> int:
         stamp = timezone.now()
         updated = Consent.objects.filter(
             id__in=ids, status=Status.ONAY, finalized_at__isnull=True
-        ).update(finalized_at=stamp, updated_at=stamp)
+        ).update(finalized_at=stamp)
         if not updated:
             return 0
         rows = Consent.objects.filter(id__in=ids, finalized_at=stamp)

@@ -42,7 +42,7 @@ def _post(client, brand, **fields):
     ("fields", "field", "code", "words"),
     [
         ({"recipient": "merhaba"}, "recipient", "H122", "telefon numarası"),
-        ({"recipient": "ayse@example.com"}, "recipient", "H464", "EPOSTA için e-posta"),
+        ({"recipient": "ayse@example.com"}, "recipient", "H464", "MESAJ için, alıcı telefon"),
         ({"recipient": ""}, "recipient", "H114", "Alıcıyı yazın"),
         ({"status": ""}, "status", "H110", "Durumu yazın ya da seçin"),
         ({"channel": ""}, "channel", "H111", "Kanalı yazın ya da seçin"),

@@ -60,9 +60,9 @@ def test_intermediary_asks_only_for_authorised_brands_and_channels(stored, provi
     )
     assert error(r)[:2] == (403, "H353")
     # Status only: no writes, no history, no retailers.
-    assert error(sender.post(base + "/consents", consent_body("+905300000009")))[:2] == (403, "H363")
-    assert error(sender.post(base + "/consents/history", QUERY))[:2] == (403, "H363")
-    assert error(sender.get(f"/sps/{provider.iys_code}/brands"))[:2] == (403, "H363")
+    assert error(sender.post(base + "/consents", consent_body("+905300000009")))[:2] == (400, "H363")
+    assert error(sender.post(base + "/consents/history", QUERY))[:2] == (400, "H363")
+    assert error(sender.get(f"/sps/{provider.iys_code}/brands"))[:2] == (400, "H363")
     # Its authorised brands, İYS's integrator listing.
     listing = sender.get(f"/integrator/{intermediary.code}/sps").json()
     assert [(b["brandCode"], b.get("MESAJ"), b.get("EPOSTA")) for b in listing["list"]] == [
@@ -93,7 +93,7 @@ def test_a_dealer_acts_only_within_its_brand_and_as_the_dealer(stored, provider,
     )
     assert error(r)[:2] == (403, "H353")
     # Managing the brand's dealers or push endpoints is the provider's business.
-    assert error(api.get(base + "/retailers"))[:2] == (403, "H363")
+    assert error(api.get(base + "/retailers"))[:2] == (400, "H363")
     assert error(
         api.post(
             base + "/push/registration",
@@ -103,6 +103,6 @@ def test_a_dealer_acts_only_within_its_brand_and_as_the_dealer(stored, provider,
                 ]
             },
         )
-    )[:2] == (403, "H363")
+    )[:2] == (400, "H363")
     brands = api.get(f"/sps/{provider.iys_code}/brands").json()
     assert [b["brandCode"] for b in brands] == [brand.brand_code]
