@@ -130,13 +130,30 @@ def _email_hint(raw: str) -> str | None:
     return None
 
 
-def normalize_recipient(raw: str | None, *, field: str = "recipient") -> Recipient:
-    """Normalise any accepted input shape; raise ConsentRuleError with the İYS code otherwise."""
+# İYS's API takes phones only as E.164: '+', the country code, the number; nothing else.
+_E164 = re.compile(r"\+\d+")
+
+
+def normalize_recipient(raw: str | None, *, field: str = "recipient", e164_only: bool = False) -> Recipient:
+    """Normalise any accepted input shape; raise ConsentRuleError with the İYS code otherwise.
+
+    People's paths take phones in every shape they type; `e164_only` (the API, as İYS) takes a phone
+    only as E.164 ('905321234567' or '0532…' are H121 there) and an e-mail address without '<…>' or
+    'mailto:' around it.
+    """
     if raw is None or not str(raw).strip():
         raise ConsentRuleError("H114", field=field, value=raw)
     text = str(raw).strip()
+    if e164_only and "@" not in text and not _E164.fullmatch(text):
+        digits = sum(ch.isdigit() for ch in text)
+        if digits > PHONE_MAX_LENGTH:
+            raise ConsentRuleError("H160", field=field, value=raw)
+        if digits and not any(ch.isalpha() for ch in text):
+            raise ConsentRuleError("H121", field=field, value=raw)
+        raise ConsentRuleError("H122", field=field, value=raw)
     if "@" in text:
-        email = normalize_email(text)
+        # The API takes the address itself, not '<…>' or 'mailto:' around it.
+        email = None if e164_only and _email_text(text) != text else normalize_email(text)
         if email is None:
             hint = _email_hint(text)
             if hint:

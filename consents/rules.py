@@ -153,13 +153,13 @@ def check_movement(
     now: dt.datetime,
     open_period: PeriodInfo | None,
     period_deadline: dt.date | None = None,
-    strict_dates: bool = False,
+    api_formats: bool = False,
 ) -> Movement:
     """Validate one movement on its own; raise ConsentRuleError naming the field and the İYS code.
 
     Every rule the movement breaks is reported, as İYS does (ConsentRuleErrors; its first error is the
-    one people see first). Checks that depend on a broken field are skipped. `strict_dates`: the API's
-    consentDate is İYS's exact format.
+    one people see first). Checks that depend on a broken field are skipped. `api_formats`: the API takes
+    İYS's exact formats only (consentDate 'yyyy-mm-dd hh:mm:ss', phones in E.164 with their '+').
     """
     errors: list[ConsentRuleError] = []
     try:
@@ -181,7 +181,7 @@ def check_movement(
         status = None
     address = None
     try:
-        address = normalize_recipient(recipient)
+        address = normalize_recipient(recipient, e164_only=api_formats)
     except ConsentRuleError as err:
         errors.extend(_recipient_errors(err))
     if address is not None and channel is not None and (channel == Channel.EPOSTA) != (address.kind == EMAIL):
@@ -209,7 +209,7 @@ def check_movement(
     moment = None
     date_ok = True
     try:
-        moment = parse_consent_date(consent_date, strict=strict_dates)
+        moment = parse_consent_date(consent_date, strict=api_formats)
     except ConsentRuleError as err:
         errors.append(err)
         date_ok = False

@@ -73,7 +73,7 @@ def validate_movement(
     consent_date: Any = None,
     actor: Actor,
     now: dt.datetime | None = None,
-    strict_dates: bool = False,
+    api_formats: bool = False,
 ) -> Movement:
     """The static half of the rules for one movement, with the brand's declaration period looked up.
 
@@ -99,7 +99,7 @@ def validate_movement(
         now=now,
         open_period=period,
         period_deadline=deadline,
-        strict_dates=strict_dates,
+        api_formats=api_formats,
     )
 
 
@@ -121,7 +121,7 @@ def consent_record(
     require_override_evidence: bool = False,
     now: dt.datetime | None = None,
     judged_at: dt.datetime | None = None,
-    strict_dates: bool = False,
+    api_formats: bool = False,
 ) -> MovementResult:
     """Record one movement of a consent (a first record, or a status change).
 
@@ -134,7 +134,7 @@ def consent_record(
     the recipient consented again. İYS's API and upload format have no such field: they are marked only.
     `judged_at`: the moment the rules judge the movement at when it is not the moment it is recorded
     (an API batch item is judged at its request's time, recorded when the task reaches it).
-    `strict_dates`: consentDate only in İYS's exact format (the API).
+    `api_formats`: İYS's exact formats only (the API): consentDate 'yyyy-mm-dd hh:mm:ss', E.164 phones.
     """
     now = now or timezone.now()
     movement = validate_movement(
@@ -147,7 +147,7 @@ def consent_record(
         consent_date=consent_date,
         actor=actor,
         now=judged_at or now,
-        strict_dates=strict_dates,
+        api_formats=api_formats,
     )
     resolved_retailer = _resolve_retailer(brand=brand, actor=actor, retailer=retailer, retailer_code=retailer_code)
     origin = _origin_of(actor)

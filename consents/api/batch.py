@@ -60,7 +60,7 @@ def static_checker(brand: Brand, now: dt.datetime):  # noqa: ANN201 - returns a 
             now=now,
             open_period=period,
             period_deadline=deadline,
-            strict_dates=True,
+            api_formats=True,
         )
 
     return check

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from consents.rules import ISTANBUL
 
-from .errors import IysError
+from .errors import IysError, item
 
 MAX_INT = 2**31 - 1
 ERROR_RESPONSES: dict[int, Any] = {}
@@ -46,6 +46,15 @@ def page_params(
     """İYS's limit/offset rules (H182/H183/H186/H187), all errors at once."""
     errors = []
     lim, off = default_limit, 0
+    # Offset first: İYS lists its errors in that order (PaginationError2).
+    if offset not in (None, ""):
+        try:
+            off = int(offset)
+        except (TypeError, ValueError):
+            errors.append(("H182", "offset", offset))
+        else:
+            if off < 0 or off > MAX_INT:
+                errors.append(("H182", "offset", offset))
     if limit not in (None, ""):
         try:
             lim = int(limit)
@@ -58,17 +67,7 @@ def page_params(
                 errors.append(("H187", "limit", limit))
             elif lim > max_limit:
                 errors.append(("H186", "limit", limit))
-    if offset not in (None, ""):
-        try:
-            off = int(offset)
-        except (TypeError, ValueError):
-            errors.append(("H182", "offset", offset))
-        else:
-            if off < 0 or off > MAX_INT:
-                errors.append(("H182", "offset", offset))
     if errors:
-        from .errors import item
-
         raise IysError(422, [item(code, location=[field], value=value) for code, field, value in errors])
     return lim, off
 

@@ -30,10 +30,15 @@ FIELD_CODES: dict[str, tuple[str, str]] = {
 LIST_LIMIT_CODES = {"retailerAccess": "H126", "recipients": "H127"}
 
 
-def generic_code(path: str) -> str:
+def generic_code(path: str, method: str = "POST") -> str:
     """İYS's "the request is not valid" code of the operation, for bodies of the wrong shape."""
+    if path.endswith("/retailers/access/list"):
+        return "H173"
+    if "/retailers/access/remove" in path:
+        return "H172"
     if "/retailers/access" in path:
-        return "H171"
+        # İYS's examples: H090 for granting access to one consent (POST), H171 for the list (PUT).
+        return "H171" if method == "PUT" else "H090"
     if "/consents/request" in path:
         return "H092"
     if path.endswith("/consents"):
@@ -41,7 +46,7 @@ def generic_code(path: str) -> str:
     if "/status" in path or path.endswith("/history"):
         return "H097"
     if path.endswith("/retailers"):
-        return "H090"
+        return "H016"
     return "H014"
 
 
@@ -76,7 +81,7 @@ def _body_shape_wrong(request: HttpRequest, errors: list[dict[str, Any]]) -> boo
 def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> IysError:
     path = request.path
     if _body_shape_wrong(request, errors):
-        return IysError.of(generic_code(path))
+        return IysError.of(generic_code(path, request.method or "POST"))
     items: list[dict[str, Any]] = []
     seen: set[tuple] = set()
     for err in errors:
@@ -91,17 +96,20 @@ def iys_validation_error(request: HttpRequest, errors: list[dict[str, Any]]) -> 
             # İYS: a field the body may not hold (official example OneConsentRequestUnacceptableProperty).
             items.append(item("H118", location=[field], value=err.get("input"), index=index))
             continue
+        if field == "status" and path.endswith("/retailers"):
+            items.append(item("H201", location=["status"], value=err.get("input")))
+            continue
         if field == "retailerCode" and kind in ("int_parsing", "int_type", "int_from_float"):
             if err.get("input") == "":
                 items.append(item("H267", index=index))  # İYS's example retailerCodeEmpty: no location
                 continue
             # Not a dealer number at all: the request is malformed (not an unknown dealer, 403 H180).
-            return IysError.of(_generic_code(path))
+            return IysError.of(generic_code(path, request.method or "POST"))
         if field not in FIELD_CODES:
             if loc and loc[0] == "query":
                 items.append(item("H183", location=[str(loc[-1])], value=err.get("input")))
                 continue
-            code = generic_code(path)
+            code = generic_code(path, request.method or "POST")
             return IysError.of(code)
         missing, invalid = FIELD_CODES[field]
         if kind == "missing":

@@ -113,7 +113,7 @@ def _add_one(
                 retailer_code=None if is_dealer else data.get("retailerCode"),
                 actor=actor_for(principal),
                 via=Via.API,
-                strict_dates=True,
+                api_formats=True,
             )
             if data.get("retailerAccess"):
                 batches.grant_access(result.consent, data["retailerAccess"])
@@ -248,7 +248,7 @@ def _normalised(raw: str, channel: str, *, location: list[Any], mismatch: str = 
     (H120/H121) on the single-recipient queries and H464 on the multi-status query (`mismatch="H464"`).
     """
     try:
-        address = normalize_recipient(raw)
+        address = normalize_recipient(raw, e164_only=True)
     except ConsentRuleError as err:
         if err.code == "H160":  # queries name the over-long number with their own code
             raise IysError.of("H166", location=location, value=raw) from None

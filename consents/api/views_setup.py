@@ -280,17 +280,16 @@ def retailer_delete(request: HttpRequest, iysCode: int, brandCode: int, retailer
 # --- Retailer access on consents ----------------------------------------------------------------
 
 
-def _retailers_by_code(ref: Any, codes: list[int]) -> dict[int, int]:
+def _retailers_by_code(ref: Any, codes: list[int], *, removing: bool = False) -> dict[int, int]:
     if not codes:
         raise IysError.of("H163", location=["retailerAccess"], value=[])
     known = brand_retailer_ids(brand_id=ref.id, codes=codes)
-    missing = [
-        item("H180", location=["retailerAccess", pos], value=c)
-        for pos, c in enumerate(codes)
-        if c not in known
-    ]
-    if missing:
-        raise IysError(403, missing)
+    unknown = [(pos, c) for pos, c in enumerate(codes) if c not in known]
+    if unknown and removing:
+        # İYS: removing the access of a dealer the brand does not have is 404 H058 (its example).
+        raise IysError.of("H058", retailerCode=unknown[0][1])
+    if unknown:
+        raise IysError(403, [item("H180", location=["retailerAccess", pos], value=c) for pos, c in unknown])
     return known
 
 
@@ -383,18 +382,18 @@ def access_list(
     tags=["Bayi izin yönetimi"],
     summary="Bayi İzin Erişimini Silme",
     operation_id="removeRelationBetweenRetailer",
-    response={200: MessageOut, **ERRS},
+    response={202: MessageOut, **ERRS},
 )
 def access_remove(
     request: HttpRequest, iysCode: int, brandCode: int, payload: RetailerAccessManyIn
 ) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
-    known = _retailers_by_code(ref, payload.retailerAccess)
+    known = _retailers_by_code(ref, payload.retailerAccess, removing=True)
     consent_ids = _consents_of(ref, payload.recipients, payload.recipientType, payload.type)
     retailer_access_revoke(
         provider_id=ref.provider_id, consent_ids=consent_ids, retailers=known, actor_label=request.auth.label
     )
-    return json_response({"message": "İşlem Başarılı."})
+    return json_response({"message": "İşlem Başarılı."}, 202)  # İYS answers 202
 
 
 @router.post(

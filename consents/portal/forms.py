@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.hygiene import TextSafeForm
 from consents import people
-from consents.errors import ConsentRuleError
+from consents.errors import ConsentRuleError, h464
 from consents.models import PROVIDER_SOURCES, Consent, RecipientType, Source, Status
 from consents.recipients import EMAIL, normalize_recipient, try_normalize
 from consents.rules import ISTANBUL, parse_consent_date
@@ -225,7 +225,7 @@ class ConsentForm(TextSafeForm):
             data["recipient"] = address.value
             channel = data.get("channel")
             if channel in _CHANNELS and (channel == Channel.EPOSTA) != (address.kind == EMAIL):
-                self.add_rule_error(ConsentRuleError("H464", field="recipient", value=raw_recipient))
+                self.add_rule_error(h464(channel, raw_recipient))
         raw_date = (data.get("consent_date") or "").strip()
         if not raw_date:
             if data.get("recipient_type") != RecipientType.TACIR:

@@ -23,10 +23,10 @@ def test_calls_from_outside_the_list_get_403_h363(provider, brand):
     path = f"/sps/{provider.iys_code}/brands"
     assert client_for(user, address="203.0.113.7").get(path).status_code == 200
     assert client_for(user, address="2001:db8::5").get(path).status_code == 200
-    assert error(client_for(user, address="198.51.100.1").get(path)) == (403, "H363")
+    assert error(client_for(user, address="198.51.100.1").get(path)) == (400, "H363")
     # Signing in from outside is refused too; from inside it works.
     body = {"grant_type": "password", "username": user.username, "password": PASSWORD}
-    assert error(Client(REMOTE_ADDR="198.51.100.1").post("/api/oauth2/token", data=body)) == (403, "H363")
+    assert error(Client(REMOTE_ADDR="198.51.100.1").post("/api/oauth2/token", data=body)) == (400, "H363")
     assert Client(REMOTE_ADDR="203.0.113.9").post("/api/oauth2/token", data=body).status_code == 200
 
 
@@ -38,7 +38,7 @@ def test_the_address_is_the_trusted_proxy_client_address(provider, brand, settin
     path = f"/sps/{provider.iys_code}/brands"
     assert api.get(path, HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 200
     # A client cannot pick its address by prepending to the header: the proxy appended the real one.
-    assert error(api.get(path, HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.1")) == (403, "H363")
+    assert error(api.get(path, HTTP_X_FORWARDED_FOR="203.0.113.7, 198.51.100.1")) == (400, "H363")
 
 
 def test_the_owner_manages_the_list_in_the_portal_and_it_applies_at_once(
@@ -57,7 +57,7 @@ def test_the_owner_manages_the_list_in_the_portal_and_it_applies_at_once(
     assert user.allowed_networks == ["203.0.113.0/24", "2001:db8::1/128"]
     audit = ProviderAuditEvent.objects.get(action="api_user.networks")
     assert audit.actor == owner and audit.detail == {"from": [], "to": user.allowed_networks}
-    assert error(api.get(path)) == (403, "H363")
+    assert error(api.get(path)) == (400, "H363")
     page = portal.get("/isletme/api-kullanicilari/").content.decode()
     assert "203.0.113.0/24\n2001:db8::1/128</textarea>" in page
     # A typo is refused with the entry named, and nothing changes.

@@ -25,7 +25,7 @@ def codes(response) -> list[str]:
 
 
 def test_add_one_consent_records_it_with_history_naming_the_api_user(api, api_user, base, brand):
-    r = api.post(base + "/consents", consent_body("0532 123 45 67"))
+    r = api.post(base + "/consents", consent_body("+905321234567"))
     assert r.status_code == 200, r.content
     body = r.json()
     consent = Consent.objects.get(brand=brand, recipient="+905321234567")
@@ -159,7 +159,7 @@ def test_batch_is_refused_whole_for_invalid_items_duplicates_and_size(
     items = [
         consent_body("+905300000001"),
         consent_body("+905300000002", status="ONAY", source="HS_KARAR"),
-        consent_body("0530 000 00 01"),
+        consent_body("+905300000001"),
         consent_body("not-a-phone"),
     ]
     r = _post_batch(api, base, items, django_capture_on_commit_callbacks)
@@ -215,7 +215,7 @@ def test_status_of_one_and_of_many(api, base, brand):
     )
     r = api.post(
         base + "/consents/status",
-        {"recipient": "0530 000 00 01", "recipientType": "BIREYSEL", "type": "MESAJ"},
+        {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"},
     )
     assert r.status_code == 200 and r.json()["status"] == "ONAY" and r.json()["recipient"] == "+905300000001"
     r = api.post(
@@ -226,7 +226,7 @@ def test_status_of_one_and_of_many(api, base, brand):
     # As İYS: only recipients whose stored status is ONAY, TACIR too (no record is not listed).
     r = api.post(base + "/consents/TACIR/status/MESAJ", {"recipients": ["+905300000003", "+905300000004"]})
     assert r.json()["list"] == ["+905300000004"]
-    r = api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": ["+905300000001", "05300000001"]})
+    r = api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": ["+905300000001", "+905300000001"]})
     assert (
         r.status_code == 422
         and codes(r) == ["H193"]

@@ -13,9 +13,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from django.utils import timezone
 
-from consents.models import Consent, DeclarationPeriod
+from consents.models import Consent
 from providers.models import Retailer
 from tests import factories
 from tests.consents.api.support import (  # noqa: F401 - external_receiver is a fixture
@@ -386,66 +385,7 @@ def test_integrator_listing(world):
     assert body["list"][0]["brandCode"] == brand.brand_code
 
 
-# --- The official error examples, reproduced ------------------------------------------------------
-
-ERROR_REPLAY = {
-    # operation -> request example it derives from
-    ("post", "/sps/{iysCode}/brands/{brandCode}/consents"): "AddOneConsentRequest",
-    ("post", "/v2/sps/{iysCode}/brands/{brandCode}/consents"): "AddOneConsentRequest",
-    ("post", "/sps/{iysCode}/brands/{brandCode}/consents/status"): "ConsentDetail",
-}
-# Error examples we answer differently, and why.
-NOT_REPRODUCED = {
-    # İYS lists H160 and H121 for one number; we name the first rule it breaks (H160).
-    "OneConsentRequestInvalidPhoneNumber",
-}
-
-
-def _derived_requests(method: str, path: str):
-    base_example = request_examples(method, path)[ERROR_REPLAY[(method, path)]]
-    for status, spec in official()["paths"][path][method]["responses"].items():
-        if status != "422":
-            continue
-        for name, ex in (
-            (spec.get("content") or {}).get("application/json", {}).get("examples") or {}
-        ).items():
-            if name in NOT_REPRODUCED:
-                continue
-            errors = ex["value"]["errors"]
-            first = errors[0]
-            location = first.get("location")
-            if not location or location[0] not in base_example and location[0] != "recipientType":
-                continue
-            field = location[0]
-            body = dict(base_example)
-            if "value" in first:
-                body[field] = first["value"]
-                if field == "recipient":  # the code says which channel the example meant
-                    body["type"] = "EPOSTA" if first["code"] == "H120" else "MESAJ"
-                if first["code"] == "H155":  # the 2015 date rule is about source HS_2015
-                    body["source"] = "HS_2015"
-                if first["code"] == "H408":  # the status rule of the provider's own decision
-                    body["source"] = "HS_KARAR"
-            else:
-                body.pop(field, None)
-            yield name, body, first["code"], location
-
-
-@pytest.mark.parametrize("operation", sorted(ERROR_REPLAY))
-def test_official_422_examples_are_reproduced(world, operation):
-    api, provider, brand = world
-    method, path = operation
-    replayed = 0
-    # The three-business-day example needs no open declaration period: replay it last, after closing it.
-    for name, body, code, location in sorted(_derived_requests(method, path), key=lambda d: d[2] == "H467"):
-        if code == "H467":
-            DeclarationPeriod.objects.filter(declare_until__gte=timezone.localdate()).delete()
-        r = api.call(method.upper(), url(path, provider, brand), body)
-        got = assert_official(method, path, r)
-        assert r.status_code == 422, (name, got)
-        assert got["errors"][0]["code"] == code and got["errors"][0]["location"] == location, (name, got)
-        replayed += 1
-    assert replayed >= 5
+# --- The official error examples: every one is replayed in test_contract_examples.py ---------------
 
 
 def test_official_403_and_401_examples(world):

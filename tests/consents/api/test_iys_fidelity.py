@@ -156,6 +156,23 @@ def test_consent_date_only_in_iys_format(api, base, value):
     assert r.status_code == 422 and codes(r) == ["H158"]
 
 
+@pytest.mark.parametrize("raw", ["0532 123 45 67", "905321234567", "05321234567", "+90 532 123 45 67"])
+def test_phones_only_in_e164_on_the_api(api, base, raw):
+    """People may type any shape (form, CSV); İYS's API takes E.164 only, as its examples show."""
+    r = api.post(base + "/consents", consent_body(raw))
+    assert r.status_code == 422 and codes(r) == ["H121"], r.content
+    r = api.post(base + "/consents/status", {"recipient": raw, "recipientType": "BIREYSEL", "type": "MESAJ"})
+    assert r.status_code == 422 and codes(r) == ["H121"]
+
+
+def test_unassigned_numbers_are_refused_on_the_api(api, base):
+    for raw in ("+905001234567", "+902001234567"):
+        r = api.post(base + "/consents", consent_body(raw))
+        assert r.status_code == 422 and codes(r) == ["H121"], raw
+        r = api.post(base + "/consents/BIREYSEL/status/MESAJ", {"recipients": [raw]})
+        assert r.status_code == 422 and codes(r) == ["H121"], raw
+
+
 def test_impossible_date_in_iys_format_is_h157(api, base):
     r = api.post(base + "/consents", consent_body(consentDate="2020-15-01 13:35:00"))
     assert r.status_code == 422 and codes(r) == ["H157"]

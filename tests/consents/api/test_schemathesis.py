@@ -1,14 +1,22 @@
 """Property-based run of schemathesis against OUR OpenAPI document, through the WSGI app:
-whatever the generated input, the API never answers with a 5xx."""
+whatever the generated input, the API never answers with a 5xx.
+
+At least 100 examples per operation, from a random seed that every failure names: rerun a failure with
+`SCHEMATHESIS_SEED=<seed>` (and `SCHEMATHESIS_EXAMPLES=<n>` for a longer or shorter run).
+"""
 
 from __future__ import annotations
+
+import os
+import random
+import zlib
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck
+from hypothesis import HealthCheck, seed
 from hypothesis import settings as hypothesis_settings
 
 from consents.api.app import api as ninja_api
@@ -27,6 +35,8 @@ schema = schemathesis.from_dict(
     ],
 )
 APP = get_wsgi_application()
+SEED = int(os.environ.get("SCHEMATHESIS_SEED") or random.SystemRandom().randrange(2**32))
+EXAMPLES = max(100, int(os.environ.get("SCHEMATHESIS_EXAMPLES") or 100))
 
 
 @pytest.fixture
@@ -54,18 +64,22 @@ def token_and_codes(db, settings, keep_test_connection):
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@seed(SEED)
+@hypothesis_settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None, print_blob=True
+)
 def test_no_server_errors(case, token_and_codes):
     token, iys_code, brand_code = token_and_codes
     params = case.path_parameters or {}
     # Half the time aim at the caller's own provider and brand, so the generated bodies reach the handlers.
-    if params and hash(repr(case.body)) % 2 == 0:
+    if params and zlib.crc32(repr(case.body).encode()) % 2 == 0:  # not hash(): the same seed, the same run
         if "iysCode" in params:
             params["iysCode"] = iys_code
         if "brandCode" in params:
             params["brandCode"] = brand_code
     response = case.call_wsgi(app=APP, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code < 500, (
+        f"seed {SEED}: rerun with SCHEMATHESIS_SEED={SEED}",
         case.method,
         case.formatted_path,
         case.body,
@@ -75,4 +89,4 @@ def test_no_server_errors(case, token_and_codes):
         "application/json"
     ):
         body = response.json
-        assert "errors" in body or "error" in body, body
+        assert "errors" in body or "error" in body, (f"seed {SEED}: rerun with SCHEMATHESIS_SEED={SEED}", body)
