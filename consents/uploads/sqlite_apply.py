@@ -67,9 +67,9 @@ SELECT s.*, c.id AS cid, c.consent_date AS cur_date, k.line AS first_line,
         WHEN c.id IS NULL AND s.source = 'HS_KARAR' THEN 'H408'
         WHEN c.id IS NULL AND s.status = 'RET' THEN 'H175'
         WHEN c.id IS NULL THEN 'P'
+        WHEN s.status = c.status THEN 'UNCHANGED'
         WHEN s.recipient_type = 'TACIR' AND s.consent_date IS NULL THEN 'H462'
         WHEN s.recipient_type = 'TACIR' AND s.source IS NULL THEN 'H463'
-        WHEN s.status = c.status THEN 'UNCHANGED'
         WHEN s.consent_date IS NOT NULL AND s.consent_date <= c.consent_date THEN 'H178'
         ELSE 'P'
     END AS verdict
