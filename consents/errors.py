@@ -207,9 +207,15 @@ def _format(template: str, params: dict[str, Any]) -> str:
 
 
 def error_message(code: str, language: str | None = None, *, hint: str | None = None, **params: Any) -> str:
-    """İYS's text (the API's), in `language` or the active one (`hint` is for people only: ignored)."""
+    """İYS's text in `language` or the active one, with the detail a `hint` names for people (e.g. a Turkish
+    letter in an e-mail address). The API sends `iys_message`, never a hint."""
     text = ERRORS[code]
-    return _format(text.en if _language(language) == "en" else text.tr, params)
+    english = _language(language) == "en"
+    return _with_hint(_format(text.en if english else text.tr, params), hint, english)
+
+
+def _with_hint(message: str, hint: str | None, english: bool) -> str:
+    return f"{message} {HINTS[hint][1 if english else 0]}" if hint in HINTS else message
 
 
 def person_message(code: str, language: str | None = None, *, hint: str | None = None, **params: Any) -> str:
@@ -218,10 +224,7 @@ def person_message(code: str, language: str | None = None, *, hint: str | None =
     text = ERRORS[code]
     english = _language(language) == "en"
     template = text.en if english else (text.person_tr or text.tr)
-    message = _format(_FIELD_NAME.sub("", template), params)
-    if hint in HINTS:
-        message = f"{message} {HINTS[hint][1 if english else 0]}"
-    return message
+    return _with_hint(_format(_FIELD_NAME.sub("", template), params), hint, english)
 
 
 def iys_message(code: str, **params: Any) -> str:

@@ -241,14 +241,18 @@ def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestI
 # --- Status ----------------------------------------------------------------------------------
 
 
-def _normalised(raw: str, channel: str, *, location: list[Any], mismatch: str = "format") -> str:
+def _normalised(
+    raw: str, channel: str, *, location: list[Any], mismatch: str = "format", e164_only: bool = False
+) -> str:
     """The normalised address of a query, or İYS's error for it.
+
+    İYS's own endpoints pass `e164_only` (phones only as E.164, as İYS); ileti's may-send takes any shape.
 
     A phone given for EPOSTA (or an e-mail for MESAJ/ARAMA) is, as in İYS's examples, a format error
     (H120/H121) on the single-recipient queries and H464 on the multi-status query (`mismatch="H464"`).
     """
     try:
-        address = normalize_recipient(raw, e164_only=True)
+        address = normalize_recipient(raw, e164_only=e164_only)
     except ConsentRuleError as err:
         if err.code == "H160":  # queries name the over-long number with their own code
             raise IysError.of("H166", location=location, value=raw) from None
@@ -309,7 +313,7 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
         channel=payload.type,
         authorise_in_query=True,
     )
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
     intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
     dealer = dealer_of(principal)
     params = [
@@ -374,7 +378,7 @@ def consent_status_many(
     errors = []
     for pos, raw in enumerate(recipients):
         try:
-            value = _normalised(raw, type, location=["recipients", pos], mismatch="H464")
+            value = _normalised(raw, type, location=["recipients", pos], mismatch="H464", e164_only=True)
         except IysError as err:
             errors.extend(err.errors)
             continue
@@ -443,7 +447,7 @@ def consent_history(
     """Bir alıcının bu markadaki izin hareketleri, izin tarihine göre yeniden eskiye."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
     lim, off = page_params(limit, offset)
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
     # Finalising a declaration is ileti's bookkeeping, not a movement: İYS clients never see it.
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type

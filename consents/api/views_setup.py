@@ -296,7 +296,9 @@ def _retailers_by_code(ref: Any, codes: list[int], *, removing: bool = False) ->
 def _consents_of(ref: Any, recipients: list[str], recipient_type: str, channel: str) -> list[int]:
     if not recipients:
         raise IysError.of("H164", location=["recipients"], value=[])
-    values = [_normalised(r, channel, location=["recipients", pos]) for pos, r in enumerate(recipients)]
+    values = [
+        _normalised(r, channel, location=["recipients", pos], e164_only=True) for pos, r in enumerate(recipients)
+    ]
     return brand_consent_ids(brand_id=ref.id, recipients=values, recipient_type=recipient_type, channel=channel)
 
 
@@ -310,7 +312,7 @@ def _consents_of(ref: Any, recipients: list[str], recipient_type: str, channel: 
 def access_add(request: HttpRequest, iysCode: int, brandCode: int, payload: RetailerAccessIn) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     known = _retailers_by_code(ref, payload.retailerAccess)
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
     consent_id = brand_consent_id(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )
@@ -360,7 +362,7 @@ def access_list(
 ) -> HttpResponse:
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="manage")
     lim, off = page_params(limit, offset)
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"])
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
     qs = retailers_with_access(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type
     )

@@ -42,7 +42,10 @@ def _post(client, brand, **fields):
     ("fields", "field", "code", "words"),
     [
         ({"recipient": "merhaba"}, "recipient", "H122", "telefon numarası"),
-        ({"recipient": "ayse@example.com"}, "recipient", "H464", "MESAJ için, alıcı telefon"),
+        ({"recipient": "ayse@example.com"}, "recipient", "H464", "MESAJ için, alıcı (recipient) telefon"),
+        # İYS's e-mail definition, said to people in Turkish (issue 10, point 5).
+        ({"recipient": "şule@örnek.com", "channel": "EPOSTA"}, "recipient", "H120", "Türkçe karakter"),
+        ({"recipient": "0500 123 45 67"}, "recipient", "H121", "telefon"),
         ({"recipient": ""}, "recipient", "H114", "Alıcıyı yazın"),
         ({"status": ""}, "status", "H110", "Durumu yazın ya da seçin"),
         ({"channel": ""}, "channel", "H111", "Kanalı yazın ya da seçin"),

@@ -102,7 +102,7 @@ def test_up_to_1000_recipients_in_the_order_sent(api, base, stored):
 
 
 def test_list_reports_every_bad_item_at_once_and_its_limits(api, base):
-    r = api.post(base + "/may-send/list", {"recipients": ["+905300000001", "merhaba", "05300000001", "a@b.co"],
+    r = api.post(base + "/may-send/list", {"recipients": ["+905300000001", "merhaba", "05300000001", "a@bb.co"],
                                            "type": "MESAJ"})
     assert r.status_code == 422
     assert [(e["code"], e["location"]) for e in r.json()["errors"]] == [
