@@ -242,14 +242,20 @@ def batch_status_v2(request: HttpRequest, iysCode: int, brandCode: int, requestI
 
 
 def _normalised(
-    raw: str, channel: str, *, location: list[Any], mismatch: str = "format", e164_only: bool = False
+    raw: str,
+    channel: str,
+    *,
+    location: list[Any],
+    mismatch: str = "H464",
+    mismatch_location: list[Any] | None = None,
+    e164_only: bool = False,
 ) -> str:
     """The normalised address of a query, or İYS's error for it.
 
     İYS's own endpoints pass `e164_only` (phones only as E.164, as İYS); ileti's may-send takes any shape.
 
-    A phone given for EPOSTA (or an e-mail for MESAJ/ARAMA) is, as in İYS's examples, a format error
-    (H120/H121) on the single-recipient queries and H464 on the multi-status query (`mismatch="H464"`).
+    A phone given for EPOSTA (or an e-mail for MESAJ/ARAMA) is H464 (at `mismatch_location` when given), or,
+    as in İYS's examples of its single-recipient queries, a format error H120/H121 (`mismatch="format"`).
     """
     try:
         address = normalize_recipient(raw, e164_only=e164_only)
@@ -259,7 +265,7 @@ def _normalised(
         raise IysError(422, [rule_item(for_channel(err, channel)) | {"location": location}]) from None
     if (channel == "EPOSTA") != (address.kind == EMAIL):
         if mismatch == "H464":
-            raise IysError(422, [rule_item(h464(channel, raw)) | {"location": ["recipient"]}])
+            raise IysError(422, [rule_item(h464(channel, raw)) | {"location": mismatch_location or location}])
         code = "H120" if channel == "EPOSTA" else "H121"
         raise IysError(422, [rule_item(ConsentRuleError(code, value=raw)) | {"location": location}])
     return address.value
@@ -313,7 +319,7 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
         channel=payload.type,
         authorise_in_query=True,
     )
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], mismatch="format", e164_only=True)
     intermediary = principal.intermediary_id if principal.kind == ApiUserKind.INTERMEDIARY else None
     dealer = dealer_of(principal)
     params = [
@@ -378,7 +384,9 @@ def consent_status_many(
     errors = []
     for pos, raw in enumerate(recipients):
         try:
-            value = _normalised(raw, type, location=["recipients", pos], mismatch="H464", e164_only=True)
+            value = _normalised(
+                raw, type, location=["recipients", pos], mismatch_location=["recipient"], e164_only=True
+            )
         except IysError as err:
             errors.extend(err.errors)
             continue
@@ -447,7 +455,7 @@ def consent_history(
     """Bir alıcının bu markadaki izin hareketleri, izin tarihine göre yeniden eskiye."""
     ref = resolve(request.auth, bounded(iysCode, "iysCode"), bounded(brandCode, "brandCode"), action="read")
     lim, off = page_params(limit, offset)
-    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], e164_only=True)
+    recipient = _normalised(payload.recipient, payload.type, location=["recipient"], mismatch="format", e164_only=True)
     # Finalising a declaration is ileti's bookkeeping, not a movement: İYS clients never see it.
     events = ConsentEvent.objects.filter(
         brand_id=ref.id, recipient=recipient, recipient_type=payload.recipientType, channel=payload.type

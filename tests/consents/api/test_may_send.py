@@ -113,7 +113,7 @@ def test_list_reports_every_bad_item_at_once_and_its_limits(api, base):
     assert codes(api.post(base + "/may-send/list", {"recipients": too_many, "type": "MESAJ"})) == ["H125"]
     assert codes(api.post(base + "/may-send", {"recipient": "+905300000001", "type": "MESAJ",
                                                "recipientType": "KURUM"})) == ["H116"]
-    assert codes(api.post(base + "/may-send", {"recipient": "a@b.co", "type": "MESAJ"})) == ["H464"]
+    assert codes(api.post(base + "/may-send", {"recipient": "a@bb.co", "type": "MESAJ"})) == ["H464"]
 
 
 def test_scoped_like_the_status_endpoints(stored, provider, brand, base):
