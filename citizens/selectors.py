@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, Source, Via
+from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, RecipientType, Source, Via
 from providers.models import Brand, Channel
 
 from .models import Citizen, CitizenAddress
@@ -101,6 +101,20 @@ class BrandGroup:
 
 
 def group_by_brand(consents: Iterable[Consent]) -> list[BrandGroup]:
+    """The citizen's records per brand, one row per address and channel where the two recipient types agree.
+
+    A citizen's rejection is stored for BIREYSEL and TACIR alike (rule 9) and re-approving moves both, so a
+    TACIR row with the same status as the BIREYSEL row beside it says nothing new: it is not shown twice.
+    """
+    consents = list(consents)
+    bireysel = {
+        (c.brand_id, c.recipient, c.channel): c.status for c in consents if c.recipient_type == RecipientType.BIREYSEL
+    }
+    consents = [
+        c
+        for c in consents
+        if c.recipient_type != RecipientType.TACIR or bireysel.get((c.brand_id, c.recipient, c.channel)) != c.status
+    ]
     groups: dict[int, BrandGroup] = {}
     for consent in consents:
         group = groups.get(consent.brand_id)

@@ -200,6 +200,18 @@ def _move(*, citizen: Citizen, consents: Sequence[Consent], status: str, source:
                 via=Via.WEB,
             )
             changed += int(result.changed)
+            if consent.recipient_type == RecipientType.BIREYSEL:
+                # Undo what the citizen's own rejection wrote for TACIR too (rule 9 stores it for both types);
+                # a TACIR rejection the business recorded itself stays.
+                mirrored = Consent.objects.filter(
+                    brand=consent.brand, recipient=consent.recipient, channel=consent.channel,
+                    recipient_type=RecipientType.TACIR, status=Status.RET, source__startswith="IYS_",
+                ).exists()
+                if mirrored:
+                    consent_approve_by_citizen(
+                        brand=consent.brand, recipient=consent.recipient, channel=consent.channel,
+                        recipient_type=RecipientType.TACIR, source=source, actor=actor, via=Via.WEB,
+                    )
     return changed
 
 

@@ -67,8 +67,10 @@ def test_sign_in_with_an_sms_code_and_reject_one_brand(browser):
 
     assert set(Consent.objects.filter(brand=deniz).values_list("status", "source")) == {("RET", "IYS_WEB")}
     assert Consent.objects.get(brand=yildiz).status == "ONAY"
+    # Two channels, each rejected for both recipient types (issue 10: a citizen's RET holds for TACIR too).
     events = ConsentEvent.objects.filter(brand=deniz, status="RET")
-    assert events.count() == 2 and set(events.values_list("actor_kind", flat=True)) == {ActorKind.CITIZEN}
+    assert events.count() == 4 and set(events.values_list("actor_kind", flat=True)) == {ActorKind.CITIZEN}
+    assert set(events.values_list("recipient_type", flat=True)) == {"BIREYSEL", "TACIR"}
 
 
 @pytest.mark.browser

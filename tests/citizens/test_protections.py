@@ -144,3 +144,22 @@ def test_the_optout_done_page_speaks_of_a_number(client, brand, settings):
     client.post(reverse("optout:channels", args=[brand.brand_code]), {"channels": ["MESAJ"]})
     page = client.get(reverse("optout:done", args=[brand.brand_code])).content.decode()
     assert "<strong>0532 *** ** 33</strong> numaranıza" in page and "4545 numarasına" in page
+
+
+def test_a_rejection_stored_for_both_types_is_one_switch_and_reapproval_lifts_both(client, brand):
+    """Rule 9 stores a citizen's RET for BIREYSEL and TACIR: the citizen sees one switch per channel, and
+    re-approving it allows the brand again under both types (TACIR RET rows the business recorded stay)."""
+    from consents.models import Consent
+
+    citizen = make_citizen(PHONE)
+    sms = make_consent(brand, PHONE, "MESAJ")
+    signed_in = sign_in_client(client, citizen)
+    signed_in.post(reverse("citizens:reject"), {"scope": "consent", "consent": sms.pk, "confirm": "1"})
+    rows = Consent.objects.filter(brand=brand, recipient=PHONE, channel="MESAJ")
+    assert sorted(rows.values_list("recipient_type", "status")) == [("BIREYSEL", "RET"), ("TACIR", "RET")]
+
+    page = signed_in.get(reverse("citizens:consents")).content.decode()
+    assert page.count('role="switch"') == 1
+
+    signed_in.post(reverse("citizens:approve"), {"consent": sms.pk, "confirm": "1"})
+    assert sorted(rows.values_list("recipient_type", "status")) == [("BIREYSEL", "ONAY"), ("TACIR", "ONAY")]

@@ -46,7 +46,9 @@ def test_optout_page_rejects_sms_for_a_brand(browser, brand, provider_actor):
     confirmation = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert brand.name in confirmation and "SMS (kısa mesaj)" in confirmation and "Sesli arama" not in confirmation
 
-    sms = Consent.objects.get(brand=brand, recipient=PHONE, channel=Channel.MESAJ)
+    # A citizen's rejection is stored for both recipient types (issue 10): the BIREYSEL record is the one shown.
+    sms = Consent.objects.get(brand=brand, recipient=PHONE, channel=Channel.MESAJ, recipient_type="BIREYSEL")
+    assert Consent.objects.get(brand=brand, recipient=PHONE, channel=Channel.MESAJ, recipient_type="TACIR").status == Status.RET
     call = Consent.objects.get(brand=brand, recipient=PHONE, channel=Channel.ARAMA)
     assert (sms.status, sms.source) == (Status.RET, Source.IYS_FRAME_SMS)
     assert call.status == Status.ONAY
