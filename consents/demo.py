@@ -38,7 +38,8 @@ def build(ctx: DemoContext) -> list[str]:
     faq_small = DeclarationPeriod.objects.filter(tier=Tier.SMALL).order_by("declare_until").first()
     # A current period, so a newcomer sees declarations under citizen review today.
     current = DeclarationPeriod.objects.create(
-        name="2026 demo beyan dönemi (150.000 ve altı)", tier=Tier.SMALL,
+        name="2026 demo beyan dönemi (150.000 ve altı)", name_en="2026 demo declaration period (150,000 and under)",
+        tier=Tier.SMALL,
         opens_on=today - dt.timedelta(days=60), declare_until=today - dt.timedelta(days=3),
         visible_from=today - dt.timedelta(days=2), review_until=today + dt.timedelta(days=30),
     )

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from providers.models import Brand, Channel, Retailer, Tier
@@ -77,6 +77,9 @@ class DeclarationPeriod(models.Model):
     """A window in which providers of one tier declare consents they already hold (beyan dönemi)."""
 
     name = models.CharField(_("ad"), max_length=128)
+    # Operators type the period's name; English pages show this one when it is given (names are data, not
+    # catalogue strings).
+    name_en = models.CharField(_("İngilizce ad"), max_length=128, blank=True)
     tier = models.CharField(_("kademe"), max_length=8, choices=Tier.choices)
     opens_on = models.DateField(_("beyan başlangıcı"), null=True, blank=True)
     declare_until = models.DateField(_("son beyan günü"))
@@ -103,8 +106,15 @@ class DeclarationPeriod(models.Model):
             ),
         ]
 
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: the English name on English pages when an operator gave one."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_tier_display()})"
+        return f"{self.display_name} ({self.get_tier_display()})"
 
 
 class Consent(models.Model):

@@ -46,7 +46,7 @@ class DeclarationPeriodAdmin(admin.ModelAdmin):
 
     list_display = ("name", "tier", "opens_on", "declare_until", "visible_from", "review_until", "phase")
     list_filter = ("tier",)
-    search_fields = ("name",)
+    search_fields = ("name", "name_en")
     ordering = ("-declare_until",)
     date_hierarchy = "declare_until"
     readonly_fields = ("visibility_notified_at", "reminder_sent_at", "created_at")

@@ -150,6 +150,16 @@ def test_dashboard_shows_the_periods_of_the_providers_tier(client):
     assert large.review_until.strftime("%d.%m.%Y") in page
 
 
+def test_period_names_follow_the_language_where_an_english_name_is_given(client, settings):
+    setup = make_setup(tier=Tier.LARGE)
+    client.force_login(setup.user)
+    factories.DeclarationPeriodFactory(tier=Tier.LARGE, name="Büyükler dönemi", name_en="Large providers' period")
+    assert "Büyükler dönemi" in client.get(reverse("portal:dashboard")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert "Large providers&#x27; period" in page and "Büyükler dönemi" not in page
+
+
 def test_dashboard_counts_only_the_acting_providers_brands(client):
     setup = make_setup()
     other = make_setup()
