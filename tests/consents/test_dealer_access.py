@@ -91,7 +91,8 @@ def test_a_rejection_holds_for_a_dealer_that_cannot_see_the_record(world):
 
 def test_retailer_access_endpoints_drive_it(world):
     body = {"recipients": [GRANTED], "recipientType": "BIREYSEL", "type": "MESAJ", "retailerAccess": [world.a.code]}
-    assert world.owner_api.post(world.base + "/consents/retailers/access/remove", body).status_code == 200
+    # İYS answers removal with 202 (issue 10, point 2).
+    assert world.owner_api.post(world.base + "/consents/retailers/access/remove", body).status_code == 202
     assert world.status(world.a_api, GRANTED).status_code == 404
     body = {"recipients": [BRANDS], "recipientType": "BIREYSEL", "type": "MESAJ", "retailerAccess": [world.a.code]}
     assert world.owner_api.call("PUT", world.base + "/consents/retailers/access", body).status_code == 202
