@@ -65,7 +65,8 @@ def towns(city_code: int | None = None) -> list[Town]:
 
 def _as_code(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    # ASCII digits only: str.isdigit() also accepts "²" or "٣", which int() refuses or reads as another number.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def city(code: object) -> City | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 def valid_tckn(value: str) -> bool:
     """11 digits, no leading zero; digit 10 and 11 are checksums of the first nine and ten."""
-    if len(value) != 11 or not value.isdigit() or value[0] == "0":
+    if len(value) != 11 or not (value.isascii() and value.isdigit()) or value[0] == "0":
         return False
     d = [int(c) for c in value]
     if (sum(d[0:9:2]) * 7 - sum(d[1:8:2])) % 10 != d[9]:
@@ -18,7 +18,7 @@ def valid_tckn(value: str) -> bool:
 
 def valid_vkn(value: str) -> bool:
     """10 digits; the last is the Revenue Administration's check digit over the first nine."""
-    if len(value) != 10 or not value.isdigit():
+    if len(value) != 10 or not (value.isascii() and value.isdigit()):
         return False
     d = [int(c) for c in value]
     total = 0

@@ -187,14 +187,14 @@ def retailer_problems(data: RetailerData) -> list[RetailerProblem]:
     tckn = data.tckn.strip()
     if not tckn:
         refuse("H216", "tckn", tckn, _("Bayi yetkilisinin TC kimlik numarası boş bırakılamaz."))
-    elif len(tckn) != 11 or not tckn.isdigit():
+    elif len(tckn) != 11 or not (tckn.isascii() and tckn.isdigit()):
         refuse("H226", "tckn", tckn, _("TC kimlik numarası 11 rakamdan oluşur."))
     elif not identity.valid_tckn(tckn):
         refuse("H225", "tckn", tckn, _("TC kimlik numarası geçerli değil (kontrol haneleri tutmuyor)."))
     tin = data.tax_number.strip()
     if not tin:
         refuse("H288", "tin", tin, _("Vergi kimlik numarası boş bırakılamaz."))
-    elif len(tin) not in (10, 11) or not tin.isdigit():
+    elif len(tin) not in (10, 11) or not (tin.isascii() and tin.isdigit()):
         refuse("H244", "tin", tin, _("Vergi numarası 10, TC kimlik numarası 11 rakamdan oluşur."))
     elif not identity.valid_tin(tin):
         refuse("H243", "tin", tin, _("Vergi kimlik numarası geçerli değil (kontrol hanesi tutmuyor)."))

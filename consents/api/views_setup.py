@@ -195,7 +195,7 @@ def _text(value: Any) -> str:
 
 def _as_int(value: Any) -> int | None:
     text = _text(value)
-    return int(text) if text.isdigit() and len(text) <= 6 else (-1 if text else None)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else (-1 if text else None)
 
 
 def _place_code(

@@ -34,3 +34,10 @@ def test_one_city_and_one_town(api):
 def test_info_needs_a_token():
     r = ApiClient().client.get("/api/info/city")
     assert r.status_code == 401 and r.json()["errors"][0]["code"] == "H351"
+
+
+@pytest.mark.parametrize("code", ["²", "٣", "1²"])
+def test_codes_in_other_scripts_digits_are_not_found_rather_than_a_server_error(api, code):
+    """str.isdigit() accepts superscripts and Arabic-Indic digits that int() refuses (schemathesis found '²')."""
+    for path in (f"/info/city/{code}", f"/info/town/{code}"):
+        assert api.get(path).status_code == 204, path

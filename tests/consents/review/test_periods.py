@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from consents.errors import ConsentRuleError
+from consents.errors import ConsentRuleError, person_message
 from consents.models import Via
 from consents.rules import ISTANBUL
 from consents.services import consent_record
@@ -60,7 +60,8 @@ def test_after_the_deadline_declarations_are_refused_with_the_reason(brand, prov
     assert late.value.code == "H467"
     # Machines get İYS's own text (issue 10); people read what to do instead.
     assert late.value.message_tr == "Üç iş günü öncesinde alınan izinler kaydedilemez."
-    assert "beyan dönemi" in late.value.message and "yeniden onay" in late.value.message
+    for_people = person_message(late.value.code, "tr", **late.value.params)
+    assert "beyan dönemi" in for_people and "yeniden onay" in for_people
 
 
 @pytest.mark.django_db
