@@ -1,28 +1,15 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from consents.models import ActorKind, Consent, ConsentEvent
+from tests.browser_helpers import wait_for_heading
 from tests.factories import BrandFactory, ProviderFactory
 
 from .conftest import last_sms_code, make_consent
 
 PHONE = "+905321234567"
-
-
-def wait_for_heading(browser, text: str) -> None:
-    """Wait for the next page: a click returns before the browser has navigated."""
-
-    def arrived(driver) -> bool:
-        try:
-            return text in driver.find_element(By.TAG_NAME, "h1").text
-        except StaleElementReferenceException:
-            return False
-
-    WebDriverWait(browser, 10).until(arrived)
 
 
 @pytest.mark.browser
