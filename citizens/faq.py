@@ -61,6 +61,14 @@ FAQ_SECTIONS: tuple[Section, ...] = (
                   "iletideki ret bağlantısı veya {ret_number} numarasına kısa mesajla “RET marka kodu”)."),
             ),
             Question(
+                "aramayla-ret",
+                _("Beni arayan bir işletmeyi telefonla nasıl reddederim?"),
+                _("Aranmak istemediğiniz numaradan {call_number} numaralı ret hattını arayın ve sesli yönlendirmeyle "
+                  "arayan markanın kodunu tuşlayın; örneğin 700001. Aradığınız numara ret kaydına alıcı olarak "
+                  "yazılır, ret o markanın sizi aramasını hemen durdurur ve hat sonucu size söyler. Marka kodu "
+                  "markanın ret sayfasında ve izinlerim sayfasında yazar."),
+            ),
+            Question(
                 "kisa-mesajla-ret",
                 _("Kısa mesajla nasıl reddederim?"),
                 _("“RET”, bir boşluk ve iletiyi gönderen markanın kodunu yazıp {ret_number} numarasına gönderin; "
@@ -140,13 +148,13 @@ FAQ_SECTIONS: tuple[Section, ...] = (
 )
 
 
-def faq_sections(*, ret_number: str) -> tuple[Section, ...]:
-    """The FAQ with this deployment's RET short number written into the answers (still lazy)."""
+def faq_sections(*, ret_number: str, call_number: str) -> tuple[Section, ...]:
+    """The FAQ with this deployment's RET short number and rejection line written into the answers (still lazy)."""
     return tuple(
         replace(
             section,
             questions=tuple(
-                replace(q, answer=format_lazy(q.answer, ret_number=ret_number)) for q in section.questions
+                replace(q, answer=format_lazy(q.answer, ret_number=ret_number, call_number=call_number)) for q in section.questions
             ),
         )
         for section in FAQ_SECTIONS

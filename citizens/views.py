@@ -376,7 +376,7 @@ def data_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 def help_page(request: HttpRequest) -> HttpResponse:
     current_citizen(request)
-    return render(request, "citizens/help.html", {"sections": faq_sections(ret_number=settings.SMS_RET_NUMBER)})
+    return render(request, "citizens/help.html", {"sections": faq_sections(ret_number=settings.SMS_RET_NUMBER, call_number=settings.CALL_RET_NUMBER)})
 
 
 def dev_outbox(request: HttpRequest) -> HttpResponse:

@@ -170,8 +170,16 @@ def _owner_active(user: ApiUser) -> bool:
     return bool(user.provider and user.provider.is_active)
 
 
+class AddressRefused(Exception):
+    """The caller's address is outside the API user's allow-list (answered with İYS's H363)."""
+
+
 def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] | None:
-    """Exchange a live refresh token for a new pair; the used refresh token dies (rotation)."""
+    """Exchange a live refresh token for a new pair; the used refresh token dies (rotation).
+
+    The allow-list is checked here as at sign-in: a refresh token taken off an allowed machine must not
+    mint access tokens elsewhere. A refused call leaves the token alive, so the rightful client's next
+    refresh still works (raises AddressRefused)."""
     now = timezone.now()
     with transaction.atomic():
         token = (
@@ -190,6 +198,8 @@ def rotate_refresh(*, raw_refresh: str, address: str | None) -> dict[str, Any] |
             return None
         if not token.api_user.is_active or not _owner_active(token.api_user):
             return None
+        if not address_allowed(address, token.api_user.allowed_networks or ()):
+            raise AddressRefused
         token.revoked_at = now
         token.save(update_fields=["revoked_at"])
         return issue_tokens(api_user=token.api_user, address=address, now=now)

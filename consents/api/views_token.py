@@ -13,7 +13,14 @@ from config.client_ip import client_ip
 from config.hygiene import printable
 
 from . import ratelimit
-from .auth import address_allowed, client_address, issue_tokens, login_with_password, rotate_refresh
+from .auth import (
+    AddressRefused,
+    address_allowed,
+    client_address,
+    issue_tokens,
+    login_with_password,
+    rotate_refresh,
+)
 from .errors import IysError, json_response
 from .hygiene import TooDeep, refused_text
 from .schemas import ErrorsOut, OAuthErrorOut, TokenOut
@@ -110,7 +117,10 @@ def create_token(request: HttpRequest) -> HttpResponse:
             return _oauth_error("invalid_request", "Desteklenmeyen yenileme jetonu türü.")
         if not raw:
             return _oauth_error("invalid_grant", "Yenileme jetonu boş olamaz.")
-        tokens = rotate_refresh(raw_refresh=raw[:512], address=client_ip(request))
+        try:
+            tokens = rotate_refresh(raw_refresh=raw[:512], address=client_ip(request))
+        except AddressRefused:
+            raise IysError.of("H363") from None
         if tokens is None:
             return _oauth_error("invalid_grant", "Yenileme jetonu geçersiz ya da süresi dolmuş.")
         return json_response(tokens)

@@ -103,13 +103,6 @@ class ApiUser(AnnouncesDeactivation, models.Model):
             return None
         return 1 - self.health_failures / self.health_requests
 
-    @property
-    def success_rate(self) -> float | None:
-        """Share of the last 24 hours' requests that were not the caller's fault (None without requests)."""
-        if not self.health_requests:
-            return None
-        return 1 - self.health_failures / self.health_requests
-
     def set_password(self, raw: str) -> None:
         from django.contrib.auth.hashers import make_password
 

@@ -137,6 +137,17 @@ def test_the_ret_short_number_is_in_the_faq_and_on_the_optout_page(client, brand
     assert f"“RET {brand.brand_code}” yazıp 4545 numarasına gönderin" in page
 
 
+def test_the_faq_tells_how_to_reject_by_call_in_both_languages(client, settings):
+    settings.CALL_RET_NUMBER = "0850 111 22 33"
+    faq = client.get(reverse("citizens:help")).content.decode()
+    assert "Beni arayan bir işletmeyi telefonla nasıl reddederim?" in faq
+    assert "0850 111 22 33 numaralı ret hattını arayın" in faq and "call the rejection line" not in faq
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    faq = client.get(reverse("citizens:help")).content.decode()
+    assert "How do I reject a business that calls me, by phone?" in faq
+    assert "call the rejection line 0850 111 22 33" in faq and "ret hattını" not in faq
+
+
 def test_the_optout_done_page_speaks_of_a_number(client, brand, settings):
     settings.SMS_RET_NUMBER = "4545"
     client.post(reverse("optout:brand", args=[brand.brand_code]), {"address": PHONE})

@@ -82,3 +82,16 @@ def test_only_the_owner_of_the_provider_edits_the_list(provider, brand):
         assert r.status_code == status
     user.refresh_from_db()
     assert user.allowed_networks == []
+
+
+def test_the_refresh_token_grant_is_held_to_the_list_too(provider, brand):
+    """A refresh token carried off an allowed machine mints nothing elsewhere; the rightful client's refresh
+    still works afterwards (the refused call does not burn the token)."""
+    user = make_api_user(provider=provider)
+    ApiUser.objects.filter(pk=user.pk).update(allowed_networks=["203.0.113.0/24"])
+    body = {"grant_type": "password", "username": user.username, "password": PASSWORD}
+    tokens = Client(REMOTE_ADDR="203.0.113.9").post("/api/oauth2/token", data=body).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert error(Client(REMOTE_ADDR="198.51.100.1").post("/api/oauth2/token", data=refresh)) == (400, "H363")
+    renewed = Client(REMOTE_ADDR="203.0.113.10").post("/api/oauth2/token", data=refresh)
+    assert renewed.status_code == 200 and renewed.json()["access_token"] != tokens["access_token"]

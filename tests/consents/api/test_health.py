@@ -86,3 +86,17 @@ def test_the_beat_task_runs_on_a_real_worker(low_threshold, celery_worker, provi
         time.sleep(0.2)
     alert = IntegratorAlert.objects.get(api_user=user)
     assert (alert.requests, alert.failures) == (4, 3) and alert.notified_at is not None
+
+
+def test_health_is_counted_per_api_user_not_per_address(settings, provider, brand, staff):
+    """İYS judges each API user: two users calling from one address get their own rates, and only the
+    failing one is alerted."""
+    settings.API_HEALTH_MIN_REQUESTS = 4
+    good = make_api_user(provider=provider, username="crm")
+    bad = make_api_user(provider=provider, username="erp")
+    _traffic(client_for(good, address="10.9.9.9"), provider, brand, ok=4, failed=0)
+    _traffic(client_for(bad, address="10.9.9.9"), provider, brand, ok=1, failed=3, first=50)
+    assert check_integrator_health() == 1
+    assert IntegratorAlert.objects.get(resolved_at__isnull=True).api_user_id == bad.pk
+    figures = dict(ApiUser.objects.filter(pk__in=[good.pk, bad.pk]).values_list("username", "health_failures"))
+    assert figures == {"crm": 0, "erp": 3}
