@@ -22,6 +22,11 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import recipients  # noqa: E402  (bench/recipients.py: the benches' shared recipient numbering)
+
+MOBILE = recipients.mobile_sql("g")  # distinct valid mobiles for any row count the plan holds
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ileti_bench_finalize")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -68,10 +73,10 @@ def _generate(rows: int) -> None:
     params = {"brand": brand.pk, "period": period.pk, "until": review_deadline(period), "n": rows}
     with connection.cursor() as cur:
         cur.execute(
-            """
+            f"""
             INSERT INTO consents_consent (brand_id, recipient, recipient_type, channel, status, source,
                 consent_date, created_at, updated_at, transaction_id, declaration_period_id, review_until)
-            SELECT %(brand)s, '+90530' || lpad(g::text, 7, '0'), 'BIREYSEL', 'MESAJ', 'ONAY', 'HS_2015',
+            SELECT %(brand)s, {MOBILE}, 'BIREYSEL', 'MESAJ', 'ONAY', 'HS_2015',
                    '2015-05-01 00:00:00+03', '2024-01-20 12:00+03', '2024-01-20 12:00+03', md5(g::text),
                    %(period)s, %(until)s
             FROM generate_series(1, %(n)s) AS g

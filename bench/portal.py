@@ -28,6 +28,11 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import recipients  # noqa: E402  (bench/recipients.py: the benches' shared recipient numbering)
+
+MOBILE = recipients.mobile_sql("g")  # distinct valid mobiles for any row count the plan holds
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ileti_bench_portal")
 
@@ -58,11 +63,11 @@ def _populate(n: int, code: int) -> object:
     Membership.objects.create(user=user, provider=provider, role="OWNER")
     with connection.cursor() as cur:
         cur.execute(
-            """
+            f"""
             INSERT INTO consents_consent (brand_id, recipient, recipient_type, channel, status, source,
                 consent_date, created_at, updated_at, transaction_id)
             SELECT CASE WHEN g %% 2 = 0 THEN %(b0)s ELSE %(b1)s END,
-                   '+90' || (5300000000 + %(code)s::bigint * 10000000 + g)::text, 'BIREYSEL',
+                   {MOBILE}, 'BIREYSEL',
                    CASE WHEN g %% 3 = 0 THEN 'ARAMA' ELSE 'MESAJ' END,
                    CASE WHEN g %% 10 = 0 THEN 'RET' ELSE 'ONAY' END, 'HS_WEB',
                    now() - (60 - g * 60 / %(n)s) * interval '1 day', now() - (60 - g * 60 / %(n)s) * interval '1 day',
