@@ -9,6 +9,7 @@ from celery import Celery, Task
 from celery.result import AsyncResult
 from django.conf import settings  # lazy: read when a task is queued
 from django.db import close_old_connections, connections
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -61,8 +62,44 @@ def _run_eagerly(task: Task, args: Any, kwargs: Any, task_id: str) -> None:
         connections.close_all()
 
 
+# --- Queues per workload. A 1M-row upload or a finaliser run must never sit in front of an API batch, a
+# citizen's notice or a push delivery: each workload has its own queue and can get its own workers
+# (docs/operations.md, "Queues and workers"). Routes name tasks explicitly (their stable `name=`), so a task
+# added without a route lands on "default" rather than on a busy queue by accident.
+DEFAULT_QUEUE = "default"
+QUEUES = ("uploads", "api_batches", "review", "notifications", "push", DEFAULT_QUEUE)
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    name: {"queue": queue}
+    for queue, names in {
+        # Bulk uploads: long (minutes), CPU and I/O heavy, one advisory lock per upload.
+        "uploads": ["consents.process_upload"],
+        # İYS API batches of up to 1,000 items, re-queued per chunk of 250: integrators poll for them.
+        "api_batches": ["consents.api.process_batch"],
+        # The review window's finaliser (re-queues itself every REVIEW_FINALIZE_TASK_BUDGET_S).
+        "review": ["consents.tasks.finalize_reviews"],
+        # Messages to people: review announcements/reminders, rejection-override notices, dealer invitations.
+        "notifications": [
+            "consents.tasks.dispatch_review_notifications",
+            "consents.tasks.fan_out_review_notifications",
+            "consents.tasks.send_review_notifications",
+            "citizens.notify_rejection_overrides",
+            "citizens.send_rejection_override_notice",
+            "providers.tasks.mail_dealer_invitation",
+        ],
+        # Outgoing HTTP to integrators' push receivers (slow or dead receivers wait up to 5 s each).
+        "push": ["consents.api.push_event", "consents.api.push_deliver"],
+    }.items()
+    for name in names
+}
+# Everything else (sweeps, the hash-chain sealer, the daily reconciliation, tier counts, dashboard refreshes,
+# integrator health) is short periodic bookkeeping on "default".
+
 app = Celery("ileti", task_cls=InProcessTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_default_queue = DEFAULT_QUEUE
+app.conf.task_routes = TASK_ROUTES
+# Declared, so that a worker started without -Q consumes every queue (the single-worker setup keeps working).
+app.conf.task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
 app.autodiscover_tasks()  # <app>/tasks.py of every installed app
 # The consents app keeps its tasks in its capability packages.
 app.autodiscover_tasks(["consents.api", "consents.uploads", "consents.review", "consents.ledger"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from config.celery import QUEUES
 from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,11 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 class WorkerProcess:
     """Start, kill (SIGKILL, like a crash) and restart `celery worker` as a child process."""
 
-    def __init__(self, *, concurrency: int = 2, beat: bool = False, log_path: Path | None = None) -> None:
+    def __init__(
+        self, *, concurrency: int = 2, beat: bool = False, log_path: Path | None = None,
+        queues: tuple[str, ...] = QUEUES, name: str = "test",
+    ) -> None:
         self.concurrency = concurrency
         self.beat = beat
-        self.log_path = log_path or Path(f"/tmp/ileti-test-worker-{os.getpid()}.log")
+        # Every workload queue unless a test asks for some only (two workers on separate queues).
+        self.queues = queues
+        self.name = name
+        self.log_path = log_path or Path(f"/tmp/ileti-test-worker-{os.getpid()}-{name}.log")
         self.process: subprocess.Popen | None = None
+        self.hostname = ""
 
     def _env(self) -> dict[str, str]:
         db = connection.settings_dict
@@ -40,10 +49,12 @@ class WorkerProcess:
         return env
 
     def start(self) -> None:
+        self.hostname = f"{self.name}-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
         args = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--loglevel=INFO", f"--concurrency={self.concurrency}", "--pool=prefork",
-            f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h", "--without-gossip", "--without-mingle",
+            f"--hostname={self.hostname}", "--without-gossip", "--without-mingle",
+            "--queues", ",".join(self.queues),
         ]
         if self.beat:
             args += ["--beat", "--schedule", f"/tmp/ileti-test-beat-{os.getpid()}"]
@@ -57,7 +68,8 @@ class WorkerProcess:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"celery worker exited early; see {self.log_path}")
-            replies = celery_app.control.ping(timeout=0.5)
+            # This worker's own answer: another test worker may already be up.
+            replies = celery_app.control.ping(destination=[self.hostname], timeout=0.5)
             if replies:
                 return
         raise RuntimeError(f"celery worker did not answer within {timeout}s; see {self.log_path}")

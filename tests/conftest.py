@@ -53,22 +53,38 @@ def provider_actor(owner) -> Actor:
 
 
 @pytest.fixture
-def celery_worker(transactional_db) -> Iterator[WorkerProcess]:
-    """A real `celery worker` process on the test Redis and the test database (committed data only)."""
+def celery_workers(transactional_db) -> Iterator:
+    """Start real `celery worker` processes: `celery_workers(queues=("uploads",), concurrency=1, name="up")`.
+
+    Each consumes every workload queue unless given `queues`; all are stopped at the end of the test."""
     flush_test_redis()
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     # Celery looks up the namespaced key (CELERY_*, from Django settings) before the plain one: set both,
     # or .delay() keeps running in-process.
     celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
-    worker = WorkerProcess()
-    worker.start()
+    started: list[WorkerProcess] = []
+
+    def start(**options) -> WorkerProcess:
+        worker = WorkerProcess(**options)
+        started.append(worker)
+        worker.start()
+        return worker
+
     try:
-        yield worker
+        yield start
     finally:
-        worker.stop()
+        for worker in started:
+            worker.stop()
         celery_app.conf.task_always_eager = previous
         celery_app.conf.CELERY_TASK_ALWAYS_EAGER = previous
+
+
+@pytest.fixture
+def celery_worker(celery_workers) -> WorkerProcess:
+    """A real `celery worker` process on the test Redis and the test database (committed data only),
+    consuming every queue (config/celery.py: QUEUES)."""
+    return celery_workers()
 
 
 @pytest.fixture
