@@ -8,8 +8,9 @@ It stores `--consents` consents of one brand (COPY-speed bulk insert, no history
 `--rows` recipients (half with a record, a tenth typed with spaces or a leading 0, 1% not phone numbers), then
 1. times can_send_many over the already-normalised list in chunks of 1,000 (the same SQL the pre-check runs):
    the baseline,
-2. times the pre-check end to end as the portal streams it (read the CSV, normalise, ask, write the ZIP with
-   both files and the summary), reading the bytes of the response,
+2. times the pre-check job end to end as the worker runs it (consents.portal.precheck.precheck_run: read the
+   stored CSV, normalise, ask, write the result ZIP with both files and the summary, store it, with its
+   progress writes),
 and prints the ratio. Last line:
 
     RESULT precheck_rows_per_s=<n> sql_rows_per_s=<m> precheck_vs_sql=<x>
@@ -17,11 +18,11 @@ and prints the ratio. Last line:
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -33,6 +34,8 @@ os.environ["DATABASE_URL"] = DB_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["REDIS_URL"] = ""
+# The job stores the list and its result ZIP: in a directory of its own, removed at exit.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="ileti-bench-precheck-"))
 
 
 def recreate_database() -> None:
@@ -56,8 +59,10 @@ def main() -> None:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from consents.models import CampaignCheck, Consent
-    from consents.portal.precheck import precheck_zip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from consents.models import Consent
+    from consents.portal.precheck import precheck_create, precheck_run
     from consents.selectors import can_send_many
     from tests.factories import BrandFactory, MembershipFactory, ProviderFactory
 
@@ -105,15 +110,17 @@ def main() -> None:
     sql_rate = args.rows / sql_s
     print(f"the same SQL alone (can_send_many, 1,000 at a time): {args.rows:,} rows in {sql_s:.2f}s = {sql_rate:,.0f} rows/s")
 
-    audit = CampaignCheck.objects.create(provider=provider, brand=brand, channel="MESAJ", recipient_type="BIREYSEL",
-                                         user=user, file_name="bench.csv")
+    audit = precheck_create(provider=provider, brand=brand, channel="MESAJ", recipient_type="BIREYSEL", user=user,
+                            file=SimpleUploadedFile("bench.csv", content), language="tr")
     started = time.perf_counter()
-    size = sum(len(chunk) for chunk in precheck_zip(audit=audit, brand=brand, stream=io.BytesIO(content)))
+    precheck_run(check_id=audit.pk)
     pre_s = time.perf_counter() - started
     pre_rate = args.rows / pre_s
     audit.refresh_from_db()
     print(f"pre-check end to end: {args.rows:,} rows in {pre_s:.2f}s = {pre_rate:,.0f} rows/s "
-          f"(allowed {audit.allowed:,}, refused {audit.refused:,}, invalid {audit.invalid:,}; ZIP {size / 1e6:.1f} MB)")
+          f"(allowed {audit.allowed:,}, refused {audit.refused:,}, invalid {audit.invalid:,}; "
+          f"ZIP {audit.result_size / 1e6:.1f} MB)")
+    audit.result.delete()
     print(f"RESULT precheck_rows_per_s={pre_rate:.0f} sql_rows_per_s={sql_rate:.0f} precheck_vs_sql={pre_rate / sql_rate:.2f}")
 
 

@@ -102,4 +102,4 @@ app.conf.task_routes = TASK_ROUTES
 app.conf.task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
 app.autodiscover_tasks()  # <app>/tasks.py of every installed app
 # The consents app keeps its tasks in its capability packages.
-app.autodiscover_tasks(["consents.api", "consents.uploads", "consents.review", "consents.ledger"])
+app.autodiscover_tasks(["consents.api", "consents.uploads", "consents.review", "consents.ledger", "consents.portal"])

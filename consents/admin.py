@@ -114,10 +114,10 @@ class RetailerAccessAdmin(admin.ModelAdmin):
 
 @admin.register(CampaignCheck)
 class CampaignCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Who pre-checked which list (the list itself is never kept)."""
+    """Who pre-checked which list (the list is kept only while the job runs, the result until it expires)."""
 
-    list_display = ("started_at", "provider", "brand", "channel", "recipient_type", "rows", "allowed", "refused",
-                    "user", "finished_at")
-    list_filter = ("channel", "recipient_type")
+    list_display = ("started_at", "provider", "brand", "channel", "recipient_type", "state", "rows", "allowed",
+                    "refused", "user", "finished_at", "result_deleted_at")
+    list_filter = ("state", "channel", "recipient_type")
     search_fields = ("provider__name", "=brand__brand_code", "file_name")
     raw_id_fields = ("provider", "brand", "user")

@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "api-sweep": {"task": "consents.api.sweep", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
     # Uploads whose task was lost with its worker are queued again (they resume after the last chunk).
     "upload-sweep": {"task": "consents.sweep_stalled_uploads", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
+    # Campaign pre-checks: result files past PRECHECK_RESULT_KEEP_HOURS deleted, lost tasks queued again.
+    "campaign-check-sweep": {
+        "task": "consents.sweep_campaign_checks", "schedule": 5 * 60, "options": {"expires": 5 * 60},
+    },
     # API users' 24-hour success rates; operators are e-mailed when one falls under İYS's 70 % (consents.api).
     "integrator-health": {
         "task": "consents.api.check_integrator_health",
@@ -213,6 +217,8 @@ API_HEALTH_MIN_REQUESTS = env.int("API_HEALTH_MIN_REQUESTS", default=20_000)
 OPERATOR_EMAILS = env.list("OPERATOR_EMAILS", default=[])
 # An upload still QUEUED/RUNNING this long after it was made is re-queued by the sweep (harmless if it runs).
 UPLOAD_SWEEP_AFTER_S = env.float("UPLOAD_SWEEP_AFTER_S", default=5 * 60)
+# A campaign pre-check's result ZIP (people's numbers and addresses) is deleted this long after it finished.
+PRECHECK_RESULT_KEEP_HOURS = env.float("PRECHECK_RESULT_KEEP_HOURS", default=24)
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).
 REVIEW_FINALIZE_CHUNK_SIZE = env.int("REVIEW_FINALIZE_CHUNK_SIZE", default=1000)
 # A finaliser task works this long, then re-queues itself: well under the soft time limit.

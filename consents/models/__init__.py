@@ -37,7 +37,7 @@ from .consent import (
     new_transaction_id,
 )
 from .ledger import ChainHead, DailyReconciliation, HistoryLink, ProcessStatus, SealState
-from .precheck import CampaignCheck
+from .precheck import CampaignCheck, CheckState
 from .review import NotificationKind, NotificationState, ReviewNotification
 from .uploads import Upload, UploadRefusal, UploadShard, UploadState
 
@@ -55,6 +55,7 @@ __all__ = [
     "BatchItemStatus",
     "BatchState",
     "CampaignCheck",
+    "CheckState",
     "ChainHead",
     "Consent",
     "ConsentEvent",

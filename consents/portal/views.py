@@ -9,7 +9,6 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -17,9 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.body_limit import body_limit
 from consents.errors import ConsentRuleError
-from consents.models import ActorKind, CampaignCheck, Consent, ConsentEvent, RecipientType, Via
+from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
 from consents.selectors import (
     SendAnswer,
@@ -33,7 +31,6 @@ from providers.context import (
     BrandAccess,
     actor_for,
     brand_accesses,
-    own_brands,
     provider_required,
 )
 from providers.models import Brand, Channel
@@ -47,7 +44,6 @@ from .forms import (
     visible_consents_q,
     visible_events_q,
 )
-from .precheck import PrecheckForm, precheck_zip
 
 PAGE_SIZE = 50
 FEED_PAGE_SIZE = 50
@@ -244,29 +240,3 @@ def change_feed(request: HttpRequest) -> HttpResponse:
             "paged": bool(before),
         },
     )
-
-
-def _precheck_max_body() -> int:
-    # A recipient list is an upload: the upload page's limit plus room for the form's other fields.
-    return settings.UPLOAD_MAX_BYTES + 1024 * 1024
-
-
-@body_limit(_precheck_max_body)
-@provider_required()
-def campaign_precheck(request: HttpRequest) -> HttpResponse:
-    """A recipient list in, a ZIP out: may send / may not send, with the reason per row (consents/portal/precheck)."""
-    brands = list(own_brands(request.provider).filter(is_active=True).order_by("-is_master", "name"))
-    form = PrecheckForm(request.POST or None, request.FILES or None, brands=brands)
-    if request.method == "POST" and form.is_valid():
-        brand = form.brands[form.cleaned_data["brand"]]
-        upload = form.cleaned_data["file"]
-        audit = CampaignCheck.objects.create(
-            provider=request.provider, brand=brand, channel=form.cleaned_data["channel"],
-            recipient_type=form.cleaned_data["recipient_type"], user=request.user, file_name=upload.name[:255],
-        )
-        response = StreamingHttpResponse(precheck_zip(audit=audit, brand=brand, stream=upload), content_type="application/zip")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="on-kontrol-{brand.brand_code}-{stamp}.zip"'
-        return response
-    recent = CampaignCheck.objects.filter(provider=request.provider).select_related("brand", "user")[:10]
-    return render(request, "portal/precheck.html", {"form": form, "recent": recent})
