@@ -71,8 +71,9 @@ QUEUES = ("uploads", "api_batches", "review", "notifications", "push", DEFAULT_Q
 TASK_ROUTES: dict[str, dict[str, str]] = {
     name: {"queue": queue}
     for queue, names in {
-        # Bulk uploads: long (minutes), CPU and I/O heavy, one advisory lock per upload.
-        "uploads": ["consents.process_upload"],
+        # Bulk uploads: long (minutes), CPU and I/O heavy, one advisory lock per upload. Campaign pre-checks are
+        # the same kind of work (a stored list read in chunks, minutes for millions of rows).
+        "uploads": ["consents.process_upload", "consents.run_campaign_check"],
         # İYS API batches of up to 1,000 items, re-queued per chunk of 250: integrators poll for them.
         "api_batches": ["consents.api.process_batch"],
         # The review window's finaliser (re-queues itself every REVIEW_FINALIZE_TASK_BUDGET_S).
