@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.client_ip import client_ip
+from config.db_router import replica_reads
 from consents.errors import ConsentRuleError
 from providers.models import Brand, Channel
 
@@ -205,6 +206,7 @@ def address_release(request: HttpRequest, address_id: int) -> HttpResponse:
 # --- my consents -------------------------------------------------------------------------------
 
 
+@replica_reads
 @citizen_required
 def consents(request: HttpRequest) -> HttpResponse:
     citizen = request.citizen  # type: ignore[attr-defined]

@@ -16,3 +16,9 @@ class ConsentsConfig(AppConfig):
         from .uploads import admin as _uploads_admin  # noqa: F401
 
         api_signals.connect()
+
+        from django.core import checks
+
+        from config.db_router import check_settings
+
+        checks.register(check_settings)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Opens the read-routing scope (replicas, read-your-writes) before the API's fast lane: config/db_router.py.
+    "config.db_router.ReadRoutingMiddleware",
     "consents.api.middleware.ApiFastLane",  # /api/: bearer tokens, no session/CSRF/language (consents/api)
     # Pages (and the API docs page, which takes the full stack) carry the Content-Security-Policy.
     "csp.middleware.CSPMiddleware",
@@ -102,6 +104,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Read replicas (config/db_router.py; docs/scaling.md). Streaming replicas of the primary, as URLs; they
+# become the aliases replica_0, replica_1, … Hot read paths (status, may-I-send, history, change feed,
+# citizen pages, exports) read from a replica whose replay lag is within DATABASE_REPLICA_MAX_LAG_S (measured
+# at most every DATABASE_REPLICA_LAG_CHECK_S per process); a caller's reads stay on the primary for
+# DATABASE_READ_YOUR_WRITES_S after its own write (kept in the cache: Redis in production).
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+
+
+def replica_databases(urls: list[str], *, conn_max_age: int) -> dict[str, dict]:
+    """settings.DATABASES entries for the replica URLs (prod.py rebuilds DATABASES and calls this again)."""
+    replicas = {}
+    for i, url in enumerate(urls):
+        config = env.db_url_config(url)
+        config["CONN_MAX_AGE"] = conn_max_age
+        # A replica that does not answer is skipped after this long instead of holding the request.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        replicas[f"replica_{i}"] = config
+    return replicas
+
+
+DATABASES.update(replica_databases(DATABASE_REPLICA_URLS, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]))
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_S = env.float("DATABASE_REPLICA_MAX_LAG_S", default=2.0)
+DATABASE_REPLICA_LAG_CHECK_S = env.float("DATABASE_REPLICA_LAG_CHECK_S", default=1.0)
+DATABASE_READ_YOUR_WRITES_S = env.float("DATABASE_READ_YOUR_WRITES_S", default=5.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,12 +1,13 @@
 """Production: every secret from the environment, HTTPS everywhere."""
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import DATABASE_REPLICA_URLS, env, replica_databases
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES.update(replica_databases(DATABASE_REPLICA_URLS, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.db_router import api_user_key, remember_write
 from consents.actors import Actor
 from consents.errors import ConsentRuleError
 from consents.models import (
@@ -177,6 +178,8 @@ def process(batch_id: int, *, chunk: int = CHUNK) -> bool:
     pending = list(batch.items.filter(status=BatchItemStatus.ENQUEUE).order_by("index")[: chunk + 1])
     for it in pending[:chunk]:
         _apply_item(batch, it, actor)
+    # The API user reads its batch's consents back from the primary for a while (config/db_router.py).
+    remember_write([api_user_key(batch.api_user_id)])
     if len(pending) > chunk:
         return True
     ApiBatchRequest.objects.filter(pk=batch.pk).update(state=BatchState.DONE, finished_at=timezone.now())

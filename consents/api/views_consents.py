@@ -9,11 +9,12 @@ from functools import partial
 from typing import Any, Optional
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from config.db_router import read_alias, replica_reads
 from consents.errors import ConsentRuleError, h464
 from consents.models import (
     ApiBatchRequest,
@@ -289,7 +290,11 @@ LEFT JOIN providers_retailer r ON r.id = c.retailer_id
 
 
 def _fetch_status(params: list[Any]) -> tuple:
-    """The hot "may I send?" lookup; on PostgreSQL a server-side prepared statement (no re-planning)."""
+    """The hot "may I send?" lookup; on PostgreSQL a server-side prepared statement (no re-planning).
+
+    Read from a replica when one is healthy and the caller has not just written (config/db_router.py).
+    """
+    connection = connections[read_alias()]
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         import psycopg
@@ -308,6 +313,7 @@ def _fetch_status(params: list[Any]) -> tuple:
     operation_id="consentDetail",
     response={200: ConsentDetailOut, **ERRS},
 )
+@replica_reads
 def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: ConsentQuery) -> HttpResponse:
     """Bir alıcının bu markadaki güncel izin kaydı."""
     principal = request.auth
@@ -362,6 +368,7 @@ def consent_status(request: HttpRequest, iysCode: int, brandCode: int, payload: 
     operation_id="batchConsentStatus",
     response={200: MultiStatusOut, **ERRS},
 )
+@replica_reads
 def consent_status_many(
     request: HttpRequest, iysCode: int, brandCode: int, recipientType: str, type: str, payload: RecipientsIn
 ) -> HttpResponse:
@@ -444,6 +451,7 @@ EVENT_FIELDS = (
     operation_id="consentsHistory",
     response={200: HistoryOut, **ERRS},
 )
+@replica_reads
 def consent_history(
     request: HttpRequest,
     iysCode: int,
@@ -499,6 +507,7 @@ def settle_seconds() -> int:
     operation_id="PullPerBrandCode",
     response={200: ChangesOut, 204: None, **ERRS},
 )
+@replica_reads
 def consent_changes(
     request: HttpRequest,
     iysCode: int,

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from config.db_router import replica_reads
 from consents.models import RecipientType
 from consents.rules import SendReason
 from consents.selectors import SendAnswer, can_send_many
@@ -115,6 +116,7 @@ def _recipient_type(value: str | None) -> str:
 
 
 @router.post(BASE, summary="Gönderim İzni Sorgulama", operation_id="maySend", response={200: MaySendOut, **ERRS})
+@replica_reads
 def may_send(request: HttpRequest, iysCode: int, brandCode: int, payload: MaySendQuery) -> HttpResponse:
     """Bu marka bu alıcıya bu kanaldan şimdi ileti gönderebilir mi, ve neden (SPEC kural 11)."""
     recipient_type = _recipient_type(payload.recipientType)
@@ -136,6 +138,7 @@ def may_send(request: HttpRequest, iysCode: int, brandCode: int, payload: MaySen
     operation_id="maySendMany",
     response={200: MaySendManyOut, **ERRS},
 )
+@replica_reads
 def may_send_many(request: HttpRequest, iysCode: int, brandCode: int, payload: MaySendManyQuery) -> HttpResponse:
     """En fazla 1000 alıcı için, gönderildikleri sırayla, gönderim izni ve nedeni."""
     recipient_type = _recipient_type(payload.recipientType)

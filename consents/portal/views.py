@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.db_router import read_alias, replica_reads
 from consents.errors import ConsentRuleError
 from consents.models import ActorKind, Consent, ConsentEvent, RecipientType, Via
 from consents.rules import ISTANBUL
@@ -103,9 +104,12 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@replica_reads
 @provider_required()
 def consent_export(request: HttpRequest) -> StreamingHttpResponse:
     _form, consents = _filtered(request)
+    # The rows are read while the response streams, after this view returned: the alias is fixed now.
+    consents = consents.using(read_alias())
     stamp = timezone.localtime(timezone.now(), ISTANBUL).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(csv_lines(export_rows(consents)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="izinler-{request.provider.iys_code}-{stamp}.csv"'
@@ -113,6 +117,7 @@ def consent_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+@replica_reads
 @provider_required()
 def consent_export_xlsx(request: HttpRequest) -> FileResponse:
     _form, consents = _filtered(request)
@@ -201,6 +206,7 @@ def consent_create(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/consent_form.html", {"form": form, "citizen_rejection": rejection})
 
 
+@replica_reads
 @provider_required()
 def change_feed(request: HttpRequest) -> HttpResponse:
     """What citizens and the registry changed, newest first; keyset pages by id (`before`)."""

@@ -6,6 +6,8 @@ import datetime as dt
 from celery import shared_task
 from django.conf import settings
 
+from config.db_router import remember_write, user_key
+
 from .services import upload_process, uploads_stalled
 
 
@@ -14,6 +16,9 @@ def process_upload(upload_id: int) -> dict[str, int | str] | None:
     upload = upload_process(upload_id=upload_id)
     if upload is None:
         return None
+    if upload.uploaded_by_id is not None:
+        # The uploader reads the file's consents back from the primary for a while (config/db_router.py).
+        remember_write([user_key(upload.uploaded_by_id)])
     return {"state": upload.state, "inserted": upload.inserted, "updated": upload.updated,
             "unchanged": upload.unchanged, "refused": upload.refused}
 
