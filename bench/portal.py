@@ -11,9 +11,12 @@ every 10th a citizen rejection), then, through Django's test client (session, mi
 - the streaming CSV export of each: rows per second, and the peak of Python allocations while streaming
   (tracemalloc) — constant memory means the large export peaks about where the small one does; the
   baseline is the same rows fetched with one plain SELECT into a list.
-Last line: RESULT dashboard_large_ms=<m> dashboard_large_computed_ms=<m> queries_small=<q> queries_large=<q>
-export_rows_per_s=<n>
-export_peak_small_kb=<k> export_peak_large_kb=<k> list_peak_large_kb=<k>
+The numbers come from the running totals every write path keeps (consents.counts); the bench's rows are
+inserted around the services, so it recounts them once before timing.
+Second-last line: dashboard_large_ms=<m> dashboard_large_computed_ms=<m> queries_small=<q> queries_large=<q>
+export_rows_per_s=<n> export_peak_small_kb=<k> export_peak_large_kb=<k> list_peak_large_kb=<k>
+Last line (computed numbers, --small vs --large; the names say 10k and 1m, the defaults):
+RESULT dashboard_10k_ms=<m> dashboard_1m_ms=<m> dashboard_growth=<large/small>
 """
 from __future__ import annotations
 
@@ -153,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
 
     os.environ.update(DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=DB_URL, DEBUG="false",
@@ -173,6 +176,13 @@ def main() -> None:
         cur.execute("VACUUM ANALYZE consents_consent")
         cur.execute("VACUUM ANALYZE consents_consentevent")
     print(f"built {args.small} + {args.large} consents in {time.perf_counter() - started:.1f} s")
+    # The rows were written around the services (as a data migration or a repair would): the dashboard's
+    # running totals from the rows, once. From then on every write path keeps them.
+    from consents import counts
+
+    started = time.perf_counter()
+    counts.recount()
+    print(f"recounted the dashboard's totals from the rows in {time.perf_counter() - started:.1f} s (once)")
 
     small_ms, small_q = _time_dashboard(small_user, args.repeat, cold=True)
     large_ms, large_q = _time_dashboard(large_user, args.repeat, cold=True)
@@ -189,10 +199,15 @@ def main() -> None:
     print(f"export: {args.small} rows peak {small_peak} KiB; {args.large} rows in {large_s:.1f} s, "
           f"peak {large_peak} KiB (a plain list of the same rows: {list_peak} KiB)")
     print(
-        f"RESULT dashboard_large_ms={warm_ms:.0f} dashboard_large_computed_ms={large_ms:.0f} "
+        f"dashboard_large_ms={warm_ms:.0f} dashboard_large_computed_ms={large_ms:.0f} "
         f"queries_small={small_q} queries_large={large_q} "
         f"export_rows_per_s={large_rows / large_s:.0f} export_peak_small_kb={small_peak} "
         f"export_peak_large_kb={large_peak} list_peak_large_kb={list_peak}"
+    )
+    # Computed (cache emptied), the whole request: growth is large over small, target <= 1.2.
+    print(
+        f"RESULT dashboard_10k_ms={small_ms:.1f} dashboard_1m_ms={large_ms:.1f} "
+        f"dashboard_growth={large_ms / small_ms:.2f}"
     )
 
 

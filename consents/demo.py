@@ -105,7 +105,10 @@ def build(ctx: DemoContext) -> list[str]:
     # Insert history in time order, as it would have accumulated: feeds page by id.
     events.sort(key=lambda e: e.created_at)
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
+    from . import counts
     from .services import provider_refresh_tier
+
+    counts.recount(brand_ids=[b.pk for b in brands])  # written around the services: the totals from the rows
 
     for provider in ctx.objects["providers"]:
         provider_refresh_tier(provider=provider)  # pinned tiers stay; counts show on the dashboard

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from providers.models import Brand, Provider, Retailer, tier_for_count
 
+from . import counts
 from .actors import Actor
 from .errors import ConsentRuleError
 from .models import ActorKind, Consent, ConsentEvent, EventAction, RecipientType, Status, new_transaction_id
@@ -219,6 +220,7 @@ def _apply(
     consent_date = movement.consent_date or now
     transaction_id = new_transaction_id()
     previous_status = None
+    old_key = None if current is None else counts.consent_key(current)
     if current is None:
         with transaction.atomic():  # savepoint: a racing insert raises IntegrityError here
             current = Consent.objects.create(
@@ -283,6 +285,11 @@ def _apply(
         overrides_citizen_rejection=overrides,
         evidence_note=evidence_note if movement.status == Status.ONAY else "",
     )
+    # The dashboard's totals, in this transaction: the key the row had, the key it has now, one movement.
+    changes = {counts.consent_key(current): 1}
+    if old_key is not None:
+        changes[old_key] = changes.get(old_key, 0) - 1
+    counts.add(changes, {(brand.pk, counts.day_of(now), current.status, actor.kind == ActorKind.CITIZEN): 1})
     return MovementResult(current, event, Outcome.CREATE if previous_status is None else Outcome.CHANGE)
 
 

@@ -1,19 +1,12 @@
-"""Reads for the business portal dashboard: a fixed number of aggregate queries, whatever the data size.
+"""Reads for the business portal dashboard: a fixed number of small queries, whatever the data size.
 
-Counts come from one GROUP BY over ``consent_dashboard_idx`` (brand, channel, status), pending
-reviews from the partial ``consent_review_due_idx``; movements over time from one GROUP BY over the
-brand's rows of ``event_change_feed_idx`` (brand, id) filtered by created_at.
+Counts, pending reviews and movements per day come from running totals (consents.models.counts:
+ConsentCount, MovementCount) that every write path keeps in its own transaction, so computing the numbers
+costs the same at ten thousand consents as at a million (bench/portal.py).
 
-ConsentEvent deliberately has no created_at index (inserts are the bulk path's hot loop), so the
-movements query reads the provider's events and filters by date: correct whatever order history
-rows were inserted in (demo data and backfills are not chronological by id), at a cost linear in
-the provider's event count (~0.4 s for a million on a laptop). If that ever matters, a BRIN index
-on created_at is the cheap fix (ids are chronological for rows the services write).
-
-Because a provider with a million consents still needs most of a second for that, the numbers are
-cached per provider and refreshed in the background (see ``dashboard_numbers``): the page itself
-then answers from the cache in a few queries. This module only reads (and fills the cache): when the
-numbers are stale it says so (``Dashboard.refresh_due``) and the view queues the refresh task.
+The numbers are still cached per provider for a minute and refreshed in the background (see
+``dashboard_numbers``); this module only reads (and fills the cache): when the numbers are stale it says so
+(``Dashboard.refresh_due``) and the view queues the refresh task.
 """
 from __future__ import annotations
 
@@ -23,11 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, Count, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from consents.models import ActorKind, Consent, ConsentEvent, DeclarationPeriod, Status
+from consents.models import ConsentCount, DeclarationPeriod, MovementCount, Status
 from consents.rules import ISTANBUL
 
 from .models import (
@@ -140,47 +132,40 @@ class DashboardNumbers:
 
 
 def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None = None) -> DashboardNumbers:
-    """Three aggregate queries over the given brands, whatever their size."""
+    """Two small reads of the running totals (consents.models.counts), whatever the brands' size.
+
+    Every write path keeps the totals in its own transaction, so these numbers are as current as the rows.
+    """
     now = now or timezone.now()
     today = timezone.localtime(now, ISTANBUL).date()
 
     by_channel: dict[str, dict[str, int]] = {c: {Status.ONAY: 0, Status.RET: 0} for c in Channel.values}
     by_brand: dict[int, dict[str, int]] = {pk: {Status.ONAY: 0, Status.RET: 0} for pk in brand_ids}
+    pending_by_period: dict[int, int] = {}
     grouped = (
-        Consent.objects.filter(brand_id__in=brand_ids)
-        .values_list("brand_id", "channel", "status")
-        .annotate(n=Count("id"))
+        ConsentCount.objects.filter(brand_id__in=brand_ids)
+        .values_list("brand_id", "channel", "status", "review_period")
+        .annotate(total=Sum("n"))
         .order_by()
     )
-    # Only index columns: an index-only scan of consent_dashboard_idx.
-    for brand_id, channel, status, n in grouped:
+    for brand_id, channel, status, period, n in grouped:
         by_channel[channel][status] += n
         by_brand[brand_id][status] += n
-    # The partial consent_review_due_idx holds exactly the declarations not finalised yet; by period, so the
-    # card's total and the period table are one count.
-    pending_by_period = dict(
-        Consent.objects.filter(
-            brand_id__in=brand_ids, status=Status.ONAY, review_until__isnull=False, finalized_at__isnull=True
-        )
-        .values_list("declaration_period_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+        if period:  # an ONAY still under citizen review (-1: declared without a period)
+            pending_by_period[period] = pending_by_period.get(period, 0) + n
     pending = sum(pending_by_period.values())
 
     first_day = today - dt.timedelta(days=CHART_DAYS - 1)
-    since = dt.datetime.combine(first_day, dt.time(), tzinfo=ISTANBUL)
     days = {first_day + dt.timedelta(days=i): DayMovements(first_day + dt.timedelta(days=i)) for i in range(CHART_DAYS)}
     rejection_start = today - dt.timedelta(days=REJECTION_DAYS - 1)
     rejections = citizen_rejections = 0
     movements = (
-        ConsentEvent.objects.filter(brand_id__in=brand_ids, created_at__gte=since)
-        .annotate(day=TruncDate("created_at", tzinfo=ISTANBUL))
-        .values_list("day", "status")
-        .annotate(n=Count("id"), by_citizen=Count("id", filter=Q(actor_kind=ActorKind.CITIZEN)))
+        MovementCount.objects.filter(brand_id__in=brand_ids, day__gte=first_day, day__lte=today)
+        .values_list("day", "status", "by_citizen")
+        .annotate(total=Sum("n"))
         .order_by()
     )
-    for day, status, n, by_citizen in movements:
+    for day, status, by_citizen, n in movements:
         bucket = days.get(day)
         if bucket is None:
             continue
@@ -190,7 +175,8 @@ def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None =
             bucket.rejections += n
             if day >= rejection_start:
                 rejections += n
-                citizen_rejections += by_citizen
+                if by_citizen:
+                    citizen_rejections += n
     return DashboardNumbers(
         computed_at=now,
         by_channel=by_channel,
@@ -199,7 +185,7 @@ def compute_dashboard_numbers(*, brand_ids: list[int], now: dt.datetime | None =
         rejections_7d=rejections,
         citizen_rejections_7d=citizen_rejections,
         days=list(days.values()),
-        pending_by_period={k: v for k, v in pending_by_period.items() if k is not None},
+        pending_by_period={k: v for k, v in pending_by_period.items() if k > 0},
     )
 
 

@@ -18,6 +18,14 @@ def refresh_dashboard(provider_id: int) -> None:
     refresh_dashboard_numbers(provider_id=provider_id)
 
 
+@shared_task(name="providers.compact_dashboard_counts", ignore_result=True)
+def compact_dashboard_counts() -> None:
+    """Fold the database sessions' rows of the dashboard's running totals into one row per key."""
+    from consents.counts import compact
+
+    compact()
+
+
 @shared_task(ignore_result=True)
 def mail_dealer_invitation(invitation_id: int) -> None:
     """Tell the invited provider's owners and managers (those with an e-mail address) that a brand asks."""

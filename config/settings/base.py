@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Yesterday's reconciliation (mutabakat) of every brand with movements, after midnight in Istanbul.
     "build-daily-reconciliation": {"task": "consents.ledger.build_daily", "schedule": crontab(minute=20, hour=0)},
+    # The dashboard's running totals: each database session adds to its own rows; fold them into one per key.
+    "compact-dashboard-counts": {
+        "task": "providers.compact_dashboard_counts", "schedule": 5 * 60, "options": {"expires": 5 * 60},
+    },
     # Citizens told when a business recorded ONAY over their own RET; catches the upload path's rows.
     "rejection-override-notices": {
         "task": "citizens.notify_rejection_overrides", "schedule": 5 * 60, "options": {"expires": 5 * 60},

@@ -36,6 +36,7 @@ from .consent import (
     Via,
     new_transaction_id,
 )
+from .counts import ConsentCount, MovementCount
 from .ledger import ChainHead, DailyReconciliation, HistoryLink, ProcessStatus, SealState
 from .precheck import CampaignCheck, CheckState
 from .review import NotificationKind, NotificationState, ReviewNotification
@@ -46,6 +47,8 @@ __all__ = [
     "REGISTRY_SOURCES",
     "ActorKind",
     "ApiBatchItem",
+    "ConsentCount",
+    "MovementCount",
     "ApiBatchRequest",
     "ApiIdempotencyRecord",
     "ApiToken",

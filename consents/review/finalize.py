@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consents import counts
 from consents.models import ActorKind, Consent, ConsentEvent, EventAction, Status, Via, new_transaction_id
 
 logger = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ WITH picked AS (
     FROM picked
     WHERE c.id = picked.id AND c.status = 'ONAY' AND c.finalized_at IS NULL
     RETURNING c.id, c.brand_id, c.recipient, c.recipient_type, c.channel, c.status, c.source,
-              c.consent_date, c.retailer_id, c.review_until
+              c.consent_date, c.retailer_id, c.review_until, c.declaration_period_id
 ), history AS (
     INSERT INTO consents_consentevent (
         consent_id, brand_id, recipient, recipient_type, channel, action, previous_status, status, source,
@@ -60,9 +62,10 @@ WITH picked AS (
            source, consent_date, %(now)s, replace(gen_random_uuid()::text, '-', ''), retailer_id,
            '{ActorKind.SYSTEM.value}', NULL, %(ref)s, %(label)s, '{Via.SYSTEM.value}', false, review_until
     FROM done
-    RETURNING 1
 )
-SELECT count(*) FROM history
+-- What left each pending-review count (consents.counts): one row per brand, channel, type and period.
+SELECT brand_id, channel, recipient_type, COALESCE(declaration_period_id, -1), count(*) FROM done
+GROUP BY brand_id, channel, recipient_type, declaration_period_id
 """
 
 
@@ -117,10 +120,21 @@ def finalize_chunk(*, now: dt.datetime | None = None, chunk_size: int | None = N
             cursor.execute(
                 _FINALIZE_CHUNK_SQL, {"now": now, "limit": limit, "ref": FINALIZER_REF, "label": FINALIZER_LABEL}
             )
-            count = cursor.fetchone()[0]
+            left = cursor.fetchall()
+            count = sum(row[-1] for row in left)
+            counts.add(_finalised_changes(left))
     else:
         count = _finalize_chunk_orm(now=now, limit=limit)
     return count, time.perf_counter() - started
+
+
+def _finalised_changes(left) -> dict:
+    """Finalised consents leave their period's pending count for the plain ONAY count of their key."""
+    changes: Counter = Counter()
+    for brand_id, channel, recipient_type, period, n in left:
+        changes[(brand_id, channel, recipient_type, Status.ONAY, period)] -= n
+        changes[(brand_id, channel, recipient_type, Status.ONAY, 0)] += n
+    return changes
 
 
 def _finalize_chunk_orm(*, now: dt.datetime, limit: int) -> int:
@@ -140,7 +154,12 @@ def _finalize_chunk_orm(*, now: dt.datetime, limit: int) -> int:
         ).update(finalized_at=stamp)
         if not updated:
             return 0
-        rows = Consent.objects.filter(id__in=ids, finalized_at=stamp)
+        rows = list(Consent.objects.filter(id__in=ids, finalized_at=stamp))
+        counts.add(_finalised_changes(
+            (*key, n) for key, n in Counter(
+                (c.brand_id, c.channel, c.recipient_type, c.declaration_period_id or -1) for c in rows
+            ).items()
+        ))
         ConsentEvent.objects.bulk_create(
             [
                 ConsentEvent(

@@ -27,7 +27,9 @@ from zlib import crc32
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from consents import counts
 from consents.actors import Actor
+from consents.counts import REVIEW_PERIOD_SQL
 from consents.errors import ConsentRuleError
 from consents.models import Upload, UploadShard, Via
 from consents.rules import Movement, Outcome
@@ -109,6 +111,8 @@ SELECT 'R', line, verdict, recipient, recipient_type, channel, status, source, c
 FROM cls WHERE verdict NOT IN ('P', 'UNCHANGED')
 """
 
+_PERIOD_NOW = REVIEW_PERIOD_SQL.format(t="")
+
 _APPLY = f"""
 WITH {_CLASSIFY},
 up AS (
@@ -134,7 +138,7 @@ up AS (
     -- The movement conditions again, against the row as locked now (a citizen may have moved it).
     WHERE c.status <> EXCLUDED.status AND c.consent_date < EXCLUDED.consent_date AND EXCLUDED.source IS NOT NULL
     RETURNING c.id, c.recipient, c.recipient_type, c.channel, c.status, c.source, c.consent_date,
-        c.transaction_id, (c.xmax = 0) AS inserted
+        c.transaction_id, (c.xmax = 0) AS inserted, c.review_until, c.finalized_at, c.declaration_period_id
 ),
 ev AS (
     INSERT INTO consents_consentevent (
@@ -168,6 +172,19 @@ UNION ALL SELECT 'U', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     (SELECT count(*) FROM up WHERE NOT up.inserted)
 UNION ALL SELECT 'N', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     (SELECT count(*) FROM cls WHERE verdict = 'UNCHANGED')
+-- The dashboard's totals (consents.counts), grouped by key from the upsert's RETURNING: +1 on each row's key
+-- now; an updated row also -1 on the key it had. Its status flipped (the upsert's WHERE), and a RET keeps the
+-- declaration fields, so the returned row tells the old key exactly, whatever moved it meanwhile.
+UNION ALL SELECT 'C', NULL, NULL, NULL, recipient_type, channel, status, NULL, NULL, NULL, review_period, sum(n)
+FROM (
+    SELECT recipient_type, channel, status, {_PERIOD_NOW} AS review_period, 1 AS n FROM up
+    UNION ALL
+    SELECT recipient_type, channel, CASE WHEN status = 'ONAY' THEN 'RET' ELSE 'ONAY' END,
+        CASE WHEN status = 'ONAY' OR review_until IS NULL OR finalized_at IS NOT NULL THEN 0
+             ELSE COALESCE(declaration_period_id, -1) END, -1
+    FROM up WHERE NOT inserted
+) AS changes GROUP BY recipient_type, channel, status, review_period
+UNION ALL SELECT 'M', NULL, NULL, NULL, NULL, NULL, status, NULL, NULL, NULL, NULL, count(*) FROM up GROUP BY status
 """
 
 # Dry run: the same classification, read-only.
@@ -372,6 +389,8 @@ class ShardApplier:
         resume = self.resume_line
         fresh_rows = sum(1 for item in chunk.valid if item[0] > resume)
         refusals = [r for r in chunk.refusals if r.line > resume]
+        totals: dict = {}
+        totals_moved: dict = {}
         with transaction.atomic(), connection.cursor() as cursor:
             # Safe without waiting for the WAL flush: the shard's progress row commits with the chunk,
             # so a chunk lost in a server crash is simply applied again on resume.
@@ -385,10 +404,17 @@ class ShardApplier:
                 cursor.execute("SET LOCAL enable_nestloop = off")
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL work_mem = '64MB'")  # the chunk's hash joins stay in memory
-                cursor.execute(_DRY_RUN if self.upload.dry_run else _APPLY, self._params())
+                params = self._params()
+                cursor.execute(_DRY_RUN if self.upload.dry_run else _APPLY, params)
+                brand_id, day = self.upload.brand_id, counts.day_of(params["now"])
                 for row in cursor.fetchall():
                     kind = row[0]
-                    if kind == "R":
+                    if kind == "C":
+                        _, _, _, _, rtype, channel, status, _, _, _, period, n = row
+                        totals[(brand_id, channel, rtype, status, period)] = n
+                    elif kind == "M":
+                        totals_moved[(brand_id, day, row[6], False)] = row[-1]
+                    elif kind == "R":
                         refusals.append(_sql_refusal(row))
                     elif kind == "L":
                         self._apply_lost(row, refusals)
@@ -408,6 +434,8 @@ class ShardApplier:
                             self.upload.pk, refusal.line, refusal.field, refusal.value, refusal.code,
                             None if refusal.params is None else json.dumps(refusal.params, default=str),
                         ))
+            # After the lost rows (their service calls add their own): the chunk's totals in its transaction.
+            counts.add(totals, totals_moved)
             moot = sum(1 for line in chunk.moot if line > resume)
             counters.unchanged += moot
             counters.rows += fresh_rows + moot + sum(1 for r in chunk.refusals if r.line > resume)

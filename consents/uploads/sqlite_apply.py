@@ -17,14 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from consents import counts
 from consents.actors import Actor
 from consents.errors import ConsentRuleError
-from consents.models import Upload, Via
+from consents.models import Status, Upload, Via
 from consents.rules import Movement, Outcome
 from consents.services import consent_record
 from providers.models import Retailer
@@ -100,7 +102,8 @@ ON CONFLICT (brand_id, recipient, recipient_type, channel) DO UPDATE SET
     review_until = CASE WHEN excluded.status = 'ONAY' THEN excluded.review_until ELSE c.review_until END,
     finalized_at = CASE WHEN excluded.status = 'ONAY' THEN NULL ELSE c.finalized_at END
 WHERE c.status <> excluded.status AND c.consent_date < excluded.consent_date AND excluded.source IS NOT NULL
-RETURNING id, recipient, recipient_type, channel, status, source, consent_date, transaction_id
+RETURNING id, recipient, recipient_type, channel, status, source, consent_date, transaction_id,
+    review_until, finalized_at, declaration_period_id
 """
 
 _EVENT = """
@@ -229,8 +232,21 @@ class SqliteApplier:
         staged = {(r, t, c): rest for r, t, c, *rest in cursor.fetchall()}
         actor = self.actor
         events = []
-        for cid, recipient, rtype, channel, status, source, consent_date, txn in written:
+        brand_id = self.upload.brand_id
+        totals: Counter = Counter()
+        for (
+            cid, recipient, rtype, channel, status, source, consent_date, txn, now_until, now_final, now_period,
+        ) in written:
             line, inserted, retailer_id, late_report, review_until = staged.pop((recipient, rtype, channel))
+            # The dashboard's totals (consents.counts): the row's key now, and for an update the key it had
+            # (the status flipped; a RET keeps the declaration fields, so the returned row tells the old one).
+            totals[(brand_id, channel, rtype, status, counts.review_period(status, now_until, now_final, now_period))] += 1
+            if not inserted:
+                old_status = Status.RET if status == Status.ONAY else Status.ONAY
+                old_period = 0 if status == Status.ONAY else counts.review_period(
+                    old_status, now_until, now_final, now_period
+                )
+                totals[(brand_id, channel, rtype, old_status, old_period)] -= 1
             events.append((
                 cid, self.upload.brand_id, recipient, rtype, channel, "CREATE" if inserted else "CHANGE",
                 None if inserted else ("RET" if status == "ONAY" else "ONAY"), status, source, consent_date,
@@ -244,6 +260,9 @@ class SqliteApplier:
                 counters.updated += 1
         if events:
             cursor.executemany(_EVENT, events)
+            moved = Counter(event[7] for event in events)
+            day = counts.day_of(now)
+            counts.add(totals, {(brand_id, day, status, False): n for status, n in moved.items()})
         # Rows the upsert's WHERE left alone (nothing can move them under the write lock, but the
         # conditions are the service's): decided by the single-consent service, as on PostgreSQL.
         for (recipient, rtype, channel), (line, *_rest) in staged.items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from consents import counts
 from consents.actors import Actor
 from consents.models import (
     ActorKind,
@@ -103,6 +104,8 @@ def bulk_consents(brand: Brand, n: int, *, days_back: int = 20, under_review_eve
             ))
     events.sort(key=lambda e: e.created_at)
     ConsentEvent.objects.bulk_create(events, batch_size=2000)
+    # Written around the services (as demo data and backfills are): the dashboard's totals from the rows.
+    counts.recount(brand_ids=[brand.pk])
 
 
 def browser_sign_in(browser, username: str, password: str = "parola-123456") -> None:
