@@ -18,7 +18,9 @@ def queue_rejection_override_notice(sender: type, instance: ConsentEvent, create
     if not created or not instance.overrides_citizen_rejection:
         return
     event_id = instance.pk
-    transaction.on_commit(lambda: notify_rejection_overrides.delay([event_id]))
+    # robust: a broker outage after commit must not fail the committed movement; the beat sweep
+    # (rejection-override-notices) sends the notice later.
+    transaction.on_commit(lambda: notify_rejection_overrides.delay([event_id]), robust=True)
 
 
 def connect() -> None:

@@ -27,3 +27,7 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# An unreachable database or Redis is a 503 with Retry-After (İYS-shaped on the API, JSON on the gateways'
+# webhooks, the site's page elsewhere), any other error the site's 500 page: config/outage.py.
+handler500 = "config.outage.server_error"

@@ -103,6 +103,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(sqlite_options())
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A reused connection is checked (SELECT 1) before the first query of each request, so one a database
+# restart killed is replaced at once instead of failing requests until CONN_MAX_AGE ends it (docs/operations.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server is an error after a few seconds (a 503 the client retries), not a hung worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Read replicas (config/db_router.py; docs/scaling.md). Streaming replicas of the primary, as URLs; they
@@ -119,6 +127,7 @@ def replica_databases(urls: list[str], *, conn_max_age: int) -> dict[str, dict]:
     for i, url in enumerate(urls):
         config = env.db_url_config(url)
         config["CONN_MAX_AGE"] = conn_max_age
+        config["CONN_HEALTH_CHECKS"] = True  # a connection a replica restart killed is replaced, not used
         # A replica that does not answer is skipped after this long instead of holding the request.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
         replicas[f"replica_{i}"] = config
@@ -168,7 +177,8 @@ STORAGES = {
 # --- Cache (rate limits, OTP throttles). Redis when configured, local memory otherwise.
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -189,7 +199,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Must exceed the longest task time limit, or Redis redelivers a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
+# Short socket timeouts: an unreachable broker is an error in about a second (the outbox keeps the task), not a
+# request hanging on it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Queuing a task tries the broker briefly (about a second) before giving up; the caller's outbox row waits.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 CELERY_RESULT_EXPIRES = 24 * 3600
 # Periodic work (beat). Intervals come from the environment so tests and operators can tighten them.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -210,10 +229,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "consents.tasks.dispatch_review_notifications",
         "schedule": env.float("REVIEW_NOTIFY_EVERY_S", default=60 * 60),
     },
-    # API batches and push deliveries whose task was lost are queued again (consents/tasks_api.py).
-    "api-sweep": {"task": "consents.api.sweep", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
+    # Tasks that committed work recorded while the broker was unreachable are queued (consents/outbox.py).
+    "outbox": {
+        "task": "consents.dispatch_outbox",
+        "schedule": env.float("OUTBOX_SWEEP_EVERY_S", default=10),
+        "options": {"expires": env.float("OUTBOX_SWEEP_EVERY_S", default=10)},
+    },
+    # API batches and push deliveries whose task was lost (a killed worker) are queued again (consents/api/tasks.py).
+    "api-sweep": {
+        "task": "consents.api.sweep",
+        "schedule": env.float("API_SWEEP_EVERY_S", default=20),
+        "options": {"expires": env.float("API_SWEEP_EVERY_S", default=20)},
+    },
     # Uploads whose task was lost with its worker are queued again (they resume after the last chunk).
-    "upload-sweep": {"task": "consents.sweep_stalled_uploads", "schedule": 5 * 60, "options": {"expires": 5 * 60}},
+    "upload-sweep": {
+        "task": "consents.sweep_stalled_uploads",
+        "schedule": env.float("UPLOAD_SWEEP_EVERY_S", default=20),
+        "options": {"expires": env.float("UPLOAD_SWEEP_EVERY_S", default=20)},
+    },
     # Campaign pre-checks: result files past PRECHECK_RESULT_KEEP_HOURS deleted, lost tasks queued again.
     "campaign-check-sweep": {
         "task": "consents.sweep_campaign_checks", "schedule": 5 * 60, "options": {"expires": 5 * 60},
@@ -247,8 +280,12 @@ HISTORY_SEAL_SAFE_AFTER_S = env.int("HISTORY_SEAL_SAFE_AFTER_S", default=3600)
 API_HEALTH_MIN_REQUESTS = env.int("API_HEALTH_MIN_REQUESTS", default=20_000)
 # Who is e-mailed about integrator alerts; empty = every active staff user with an address.
 OPERATOR_EMAILS = env.list("OPERATOR_EMAILS", default=[])
-# An upload still QUEUED/RUNNING this long after it was made is re-queued by the sweep (harmless if it runs).
-UPLOAD_SWEEP_AFTER_S = env.float("UPLOAD_SWEEP_AFTER_S", default=5 * 60)
+# An upload still QUEUED/RUNNING this long after it was made is re-queued by the sweep (harmless if it runs:
+# its runner holds the upload's advisory lock and the copy returns at once).
+UPLOAD_SWEEP_AFTER_S = env.float("UPLOAD_SWEEP_AFTER_S", default=20)
+API_SWEEP_EVERY_S = env.float("API_SWEEP_EVERY_S", default=20)
+# Retry-After of the 503 answered while PostgreSQL or Redis is unreachable (config/outage.py).
+OUTAGE_RETRY_AFTER_S = env.int("OUTAGE_RETRY_AFTER_S", default=5)
 # A campaign pre-check's result ZIP (people's numbers and addresses) is deleted this long after it finished.
 PRECHECK_RESULT_KEEP_HOURS = env.float("PRECHECK_RESULT_KEEP_HOURS", default=24)
 # Chunk of the review finaliser: one short transaction each (see bench/finalize.py for the tuning).

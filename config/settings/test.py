@@ -6,7 +6,8 @@ DEBUG = False
 DATABASES = {"default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/ileti")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 3}}}
 # Tests run tasks eagerly unless they start a real worker (see tests/conftest.py: celery_worker).
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

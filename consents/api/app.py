@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from config.outage import api_unavailable, is_outage
 from consents.errors import ConsentRuleError
 
 from .auth import bearer
@@ -136,5 +137,10 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if is_outage(exc):
+        # The database or Redis is unreachable: nothing was committed by this request (a committed write never
+        # raises afterwards, see docs/operations.md), so the client may repeat it after Retry-After.
+        log.warning("API unavailable on %s %s: %r", request.method, request.path, exc)
+        return api_unavailable()
     log.exception("unexpected API error on %s %s", request.method, request.path)
     return error_response(IysError.of("H015"))

@@ -256,6 +256,26 @@ def forget_cached_principals(api_user: ApiUser) -> None:
         _local.pop(h, None)
 
 
+def _cache_get(key: str) -> Any:
+    """The cached principal; None (ask the database, the source of truth) while Redis is unreachable."""
+    if ratelimit.redis_unavailable():
+        return None
+    try:
+        return cache.get(key)
+    except ratelimit.REDIS_DOWN as error:
+        ratelimit.mark_redis_down(error)
+        return None
+
+
+def _cache_add(key: str, value: Any, timeout: int) -> None:
+    if ratelimit.redis_unavailable():
+        return
+    try:
+        cache.add(key, value, timeout)
+    except ratelimit.REDIS_DOWN as error:
+        ratelimit.mark_redis_down(error)
+
+
 def verify_access_token(raw: str) -> Principal | None:
     token_hash = hash_token(raw)
     now = time.time()
@@ -264,7 +284,7 @@ def verify_access_token(raw: str) -> Principal | None:
         principal = local[1]
         return principal if principal is not None and principal.expires_at > now else None
     key = _cache_key(token_hash)
-    cached = cache.get(key)
+    cached = _cache_get(key)
     if cached is not None:
         principal = Principal(**cached) if cached else None
     else:
@@ -285,7 +305,7 @@ def verify_access_token(raw: str) -> Principal | None:
             principal = principal_of(token.api_user, token.expires_at, token_hash)
         ttl = int(principal.expires_at - now) if principal else 30
         # add, not set: a revocation's negative entry written meanwhile must win (see revoke_tokens).
-        cache.add(key, asdict(principal) if principal else {}, max(1, min(ttl, CACHE_MAX_SECONDS)))
+        _cache_add(key, asdict(principal) if principal else {}, max(1, min(ttl, CACHE_MAX_SECONDS)))
     if len(_local) > 10_000:
         _local.clear()
     _local[token_hash] = (now + _LOCAL_TTL, principal)

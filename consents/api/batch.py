@@ -8,10 +8,12 @@ consents.services.consent_record, and reported as success/failure with the error
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from config.db_router import api_user_key, remember_write
@@ -26,6 +28,7 @@ from consents.models import (
     RetailerAccess,
     Via,
 )
+from consents.outbox import outbox_enqueue
 from consents.rules import Origin, check_movement, parse_consent_date
 from consents.selectors import declaration_period_open_for, last_closed_period_for, period_info
 from consents.services import consent_record
@@ -37,6 +40,8 @@ from .scope import dealer_actor
 
 MAX_ITEMS = 1000
 CHUNK = 250
+PROCESS_TASK = "consents.api.process_batch"  # consents/api/tasks.py
+BATCH_LOCK = 0xBA7C  # advisory lock namespace of batch runners (uploads use 0x11E7)
 
 
 def static_checker(brand: Brand, now: dt.datetime):  # noqa: ANN201 - returns a closure
@@ -133,6 +138,7 @@ def create_batch(
             for i, p in enumerate(payloads)
         ]
     )
+    outbox_enqueue(PROCESS_TASK, batch.pk)  # committed with the batch: it always gets its task
     return batch, items
 
 
@@ -159,6 +165,27 @@ def actor_of(api_user: ApiUser) -> Actor:
     if api_user.retailer_id:
         return dealer_actor(api_user.retailer, api_user.username)
     return Actor.api_user(api_user.pk, f"API: {api_user.username}")
+
+
+@contextlib.contextmanager
+def batch_runner(batch_id: int) -> Iterator[bool]:
+    """Yields True when this task is the batch's only runner (a PostgreSQL session advisory lock; a killed
+    worker's lock ends with its connection). Elsewhere (SQLite: one writer anyway) always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [BATCH_LOCK, batch_id])
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [BATCH_LOCK, batch_id])
+            except DatabaseError:
+                connection.close()  # a broken connection took the lock with it; never reuse it
 
 
 def process(batch_id: int, *, chunk: int = CHUNK) -> bool:

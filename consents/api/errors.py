@@ -110,6 +110,8 @@ API_ERRORS: dict[str, tuple[int, str]] = {
     "ILT413": (413, "İstek gövdesi kabul edilen boyutu aşıyor."),
     "ILT410": (422, "after değeri geçerli olmalıdır."),
     "ILT411": (411, "İstek gövdesinin boyutu (Content-Length) belirtilmelidir."),
+    # A database or Redis outage (İYS's H123 "busy" is a 400 its clients do not retry): 503 with Retry-After.
+    "ILT503": (503, "Hizmet geçici olarak kullanılamıyor. Lütfen Retry-After başlığındaki süre sonra tekrar deneyiniz."),
 }
 
 

@@ -2,11 +2,19 @@
 
 One pipelined round trip per request counts every window that applies (per token, per client
 address). Without Redis (the embedded SQLite default) the Django cache's incr is used instead.
+
+When Redis cannot be reached the API keeps answering (docs/operations.md, "Faults"): the per-second limits
+fail open to counters in this process's memory (a bounded budget: the same limit per process instead of per
+deployment), and Redis is not tried again for REDIS_RETRY_S, so requests do not each wait for a refused
+connection. The activity log keeps at most PENDING_MAX entries in memory until Redis is back and never raises:
+it runs after the view, when a write may already be committed. Limits that guard passwords (the token endpoint)
+fail closed instead: `hit(..., fail_open=False)` raises and the client gets 503 with Retry-After.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
@@ -14,8 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
 
 ACTIVITY_KEEP = 200
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+# After a failed round trip, Redis is left alone this long (limits count locally meanwhile).
+REDIS_RETRY_S = 2.0
+_redis_down_until = [0.0]
+_local_windows: dict[str, int] = {}  # window key -> requests counted by this process while Redis was down
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -70,14 +87,47 @@ _known: dict[str, int] = {}  # window key -> last total read from Redis
 _last_sync = [0.0]
 
 
-def hit(limits: list[Limit]) -> int | None:
-    """Count one request against every limit; the seconds to wait if any is exceeded, else None."""
+def redis_unavailable() -> bool:
+    """True while a recent round trip to Redis failed (for REDIS_RETRY_S after it)."""
+    return time.monotonic() < _redis_down_until[0]
+
+
+def mark_redis_down(error: BaseException) -> None:
+    if not redis_unavailable():
+        log.warning("Redis unreachable (%r): rate limits count in process memory for now", error)
+    _redis_down_until[0] = time.monotonic() + REDIS_RETRY_S
+
+
+def _count_locally(limits: list[Limit], now: float) -> list[int]:
+    with _lock:
+        if len(_local_windows) > 10_000:
+            _local_windows.clear()
+        counts = []
+        for lim in limits:
+            key = lim.key(now)
+            _local_windows[key] = _local_windows.get(key, 0) + 1
+            counts.append(_local_windows[key])
+        return counts
+
+
+def hit(limits: list[Limit], *, fail_open: bool = True) -> int | None:
+    """Count one request against every limit; the seconds to wait if any is exceeded, else None.
+
+    With Redis unreachable: counted in this process (fail_open) or the Redis error is raised (a 503)."""
     if not limits:
         return None
     now = _now()
     client = _redis()
     if client is not None:
-        counts = _count_in_redis(client, limits, now)
+        try:
+            if redis_unavailable():
+                raise RedisConnectionError("Redis marked unreachable a moment ago")
+            counts = _count_in_redis(client, limits, now)
+        except REDIS_DOWN as error:
+            mark_redis_down(error)
+            if not fail_open:
+                raise
+            counts = _count_locally(limits, now)
     else:
         counts = []
         for lim in limits:
@@ -117,13 +167,17 @@ def _count_in_redis(client: Any, limits: list[Limit], now: float) -> list[int]:
     for key in batch_keys:
         args.extend(batch[key])
     pending = _take_pending(force=False)
-    if pending:
-        pipe = client.pipeline(transaction=False)
-        script(keys=batch_keys, args=args, client=pipe)
-        _queue_log(pipe, pending)
-        totals = pipe.execute()[0]
-    else:
-        totals = script(keys=batch_keys, args=args)
+    try:
+        if pending:
+            pipe = client.pipeline(transaction=False)
+            script(keys=batch_keys, args=args, client=pipe)
+            _queue_log(pipe, pending)
+            totals = pipe.execute()[0]
+        else:
+            totals = script(keys=batch_keys, args=args)
+    except REDIS_DOWN:
+        _keep_pending(pending)
+        raise
     with _lock:
         for key, total in zip(batch_keys, totals):
             _known[key] = int(total)
@@ -132,6 +186,8 @@ def _count_in_redis(client: Any, limits: list[Limit], now: float) -> list[int]:
 
 def peek(lim: Limit) -> int:
     key = lim.key(_now())
+    if redis_unavailable():
+        raise RedisConnectionError("Redis marked unreachable a moment ago")
     value = cache.get(key) if _redis() is None else _redis().get(key)
     with _lock:
         unsynced = _unsynced.get(key, (0, 0))[0]
@@ -141,9 +197,20 @@ def peek(lim: Limit) -> int:
 # Activity entries wait here for the next rate-limit round trip of this process when requests come
 # fast (at most FLUSH_EVERY seconds); a quiet process writes each one at once.
 FLUSH_EVERY = 1.0
+# While Redis is unreachable the newest entries wait in memory, at most this many (the oldest are dropped).
+PENDING_MAX = 5000
 _pending: list[tuple[str, str]] = []
 _last_flush = [0.0]
 _lock = threading.Lock()
+
+
+def _keep_pending(entries: list[tuple[str, str]]) -> None:
+    """Entries a failed write took: back in the buffer, ahead of newer ones, the buffer bounded."""
+    if not entries:
+        return
+    with _lock:
+        _pending[:0] = entries
+        del _pending[: max(0, len(_pending) - PENDING_MAX)]
 
 
 def _take_pending(*, force: bool = True) -> list[tuple[str, str]]:
@@ -194,12 +261,19 @@ def _queue_log(pipe: Any, pending: list[tuple[str, str]]) -> None:
 
 
 def flush_activity() -> None:
-    pending = _take_pending()
+    """Write the buffered entries; with Redis unreachable they stay buffered (bounded) and nothing raises."""
     client = _redis()
-    if pending and client is not None:
+    if client is None or redis_unavailable():
+        return
+    pending = _take_pending()
+    if pending:
         pipe = client.pipeline(transaction=False)
         _queue_log(pipe, pending)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except REDIS_DOWN as error:
+            mark_redis_down(error)
+            _keep_pending(pending)
 
 
 def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
@@ -212,6 +286,7 @@ def record_activity(api_user_id: int, entry: dict[str, Any]) -> None:
     if client is not None:
         with _lock:
             _pending.append((key, payload))
+            del _pending[: max(0, len(_pending) - PENDING_MAX)]
             bucket = _health.setdefault(health_key, [0, 0])
             bucket[0] += 1
             bucket[1] += failed

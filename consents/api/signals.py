@@ -5,10 +5,10 @@ Connected in ConsentsConfig.ready(), so the models never reach up to a task.
 """
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import post_save
 
 from consents.models import ApiUser, ConsentEvent, PushRegistration, PushState
+from consents.outbox import outbox_enqueue
 from providers.deactivation import deactivated
 from providers.models import Intermediary, Provider
 
@@ -24,14 +24,12 @@ def queue_push_for_citizen_movement(sender: type, instance: ConsentEvent, create
     source = instance.source or ""
     if not created or not source.startswith("IYS_"):
         return
-    event_id, brand_id, channel = instance.pk, instance.brand_id, instance.channel
-
-    def enqueue() -> None:
-        # Most brands register no push endpoint: skip the broker round trip for them.
-        if PushRegistration.objects.filter(brand_id=brand_id, channel=channel, state=PushState.ACTIVE).exists():
-            push_event.delay(event_id)
-
-    transaction.on_commit(enqueue)
+    # Most brands register no push endpoint: no task for them. The task is recorded in the movement's own
+    # transaction (the outbox), so a broker outage at commit neither loses it nor fails the citizen's rejection.
+    if PushRegistration.objects.filter(
+        brand_id=instance.brand_id, channel=instance.channel, state=PushState.ACTIVE
+    ).exists():
+        outbox_enqueue(push_event.name, instance.pk)
 
 
 def end_tokens_of_deactivated(sender: type, pks: list, **kwargs: object) -> None:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.retry import RETRY_TRANSIENT
 from consents.models import (
     ApiBatchRequest,
     BatchState,
@@ -24,8 +25,10 @@ from consents.models import (
     PushState,
 )
 
+from consents.outbox import outbox_enqueue
+
 from . import health
-from .batch import process
+from .batch import batch_runner, process
 from .common import fmt
 from .egress import post_json
 from .push import push_headers
@@ -34,11 +37,17 @@ log = logging.getLogger(__name__)
 PUSH_MAX_ATTEMPTS = 8
 
 
-@shared_task(name="consents.api.process_batch", acks_late=True)
+@shared_task(name="consents.api.process_batch", **RETRY_TRANSIENT)
 def process_api_batch(batch_id: int) -> None:
-    """Apply a chunk of a batch request; re-queue while items remain (keeps each task short)."""
-    if process(batch_id):
-        process_api_batch.delay(batch_id)
+    """Apply a chunk of a batch request; re-queue while items remain (keeps each task short).
+
+    One runner per batch (an advisory lock): a copy queued by the sweep while the batch is being worked on
+    returns at once. The next chunk goes through the outbox, after the lock is released, so a broker outage
+    between two chunks delays the batch by seconds instead of leaving it to the sweep."""
+    with batch_runner(batch_id) as mine:
+        more = mine and process(batch_id)
+    if more:
+        outbox_enqueue(process_api_batch.name, batch_id)
 
 
 def event_payload(event: ConsentEvent, iys_code: int, brand_code: int) -> dict:
@@ -61,7 +70,7 @@ def event_payload(event: ConsentEvent, iys_code: int, brand_code: int) -> dict:
     }
 
 
-@shared_task(name="consents.api.push_event", acks_late=True)
+@shared_task(name="consents.api.push_event", **RETRY_TRANSIENT)
 def push_event(event_id: int) -> None:
     """One delivery per active registration of the event's brand and channel (unique: safe to repeat)."""
     event = ConsentEvent.objects.filter(pk=event_id).first()
@@ -139,14 +148,22 @@ def push_deliver(self, delivery_id: int) -> str:  # noqa: ANN001
     raise self.retry(countdown=_backoff(attempts))
 
 
-STALE_BATCH_AFTER = dt.timedelta(minutes=5)
+# A batch still unfinished this long after it was made is queued again by the sweep: its runner holds the
+# batch's advisory lock, so the copy of a batch being worked on returns at once, and a batch whose task died
+# with its worker (acks late: the broker would redeliver it only after its visibility timeout) resumes.
+STALE_BATCH_AFTER = dt.timedelta(seconds=20)
 STALE_DELIVERY_AFTER = dt.timedelta(hours=2)
+
+
+def sweep_every_s() -> float:
+    return float(getattr(settings, "API_SWEEP_EVERY_S", 20))
 
 
 @shared_task(name="consents.api.sweep")
 def sweep_api_work() -> dict:
-    """Safety net (beat): re-queue batches and push deliveries whose task was lost (broker outage,
-    a commit hook that never ran). Both tasks are idempotent, so a duplicate does no harm."""
+    """Safety net (beat, every API_SWEEP_EVERY_S): re-queue batches and push deliveries whose task was lost
+    (a killed worker, a broker outage). Both tasks are idempotent, so a duplicate does no harm; the copies
+    expire unstarted after one sweep interval, so a backlog does not pile them up."""
     now = timezone.now()
     batch_ids = list(
         ApiBatchRequest.objects.filter(
@@ -154,7 +171,7 @@ def sweep_api_work() -> dict:
         ).values_list("id", flat=True)[:500]
     )
     for batch_id in batch_ids:
-        process_api_batch.delay(batch_id)
+        process_api_batch.apply_async((batch_id,), expires=sweep_every_s())
     delivery_ids = list(
         PushDelivery.objects.filter(state=DeliveryState.PENDING, created_at__lt=now - STALE_DELIVERY_AFTER)
         .filter(

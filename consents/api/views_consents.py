@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from functools import partial
 from typing import Any, Optional
 
 from django.conf import settings
@@ -45,7 +44,6 @@ from .schemas import (
     RecipientsIn,
 )
 from .scope import actor_for, brand_object, dealer_of, resolve
-from .tasks import process_api_batch
 
 router = Router(tags=["İzin yönetimi"])
 ERRS = {
@@ -174,7 +172,8 @@ def _add_batch(
         version=version,
         is_dealer=principal.kind == ApiUserKind.RETAILER,
     )
-    transaction.on_commit(partial(process_api_batch.delay, batch.pk))
+    # The batch's task was recorded with it (the outbox): queued after commit, or by the outbox sweep when the
+    # broker cannot be reached now. Either way the stored batch is answered 202, never 500.
     return json_response(batches.accepted_response(batch, items), 202)
 
 
@@ -293,13 +292,19 @@ def _fetch_status(params: list[Any]) -> tuple:
     """The hot "may I send?" lookup; on PostgreSQL a server-side prepared statement (no re-planning).
 
     Read from a replica when one is healthy and the caller has not just written (config/db_router.py).
+
+    The raw psycopg cursor skips Django's cursor wrapper, so it does by hand what that wrapper does: the
+    health check of a reused connection first (CONN_HEALTH_CHECKS: a connection a database restart killed is
+    replaced here, not used), and Django's error wrapping, which marks the connection so a broken one is
+    discarded at the end of the request instead of failing every request until CONN_MAX_AGE ends it.
     """
     connection = connections[read_alias()]
-    connection.ensure_connection()
     if connection.vendor == "postgresql":
         import psycopg
 
-        with psycopg.Cursor(connection.connection) as cursor:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(_STATUS_SQL, params, prepare=True)
             return cursor.fetchone()
     with connection.cursor() as cursor:

@@ -91,8 +91,10 @@ def _setting(name: str, default: int) -> int:
 def create_token(request: HttpRequest) -> HttpResponse:
     """Erişim jetonu (2 saat) ve yenileme jetonu (4 saat) verir; bir adresten saatte sınırlı istek kabul edilir."""
     address = client_address(request)
+    # Fails closed: with Redis unreachable, password guessing must not get a per-process budget (503 instead).
     wait = ratelimit.hit(
-        [ratelimit.Limit("token-addr", address, _setting("API_TOKEN_RATE_LIMIT_PER_HOUR", 100), 3600)]
+        [ratelimit.Limit("token-addr", address, _setting("API_TOKEN_RATE_LIMIT_PER_HOUR", 100), 3600)],
+        fail_open=False,
     )
     if wait:
         raise IysError.of("H084", headers={"Retry-After": str(wait)})
@@ -147,7 +149,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
         raise IysError.of("H084", headers={"Retry-After": "900"})
     user = login_with_password(username=username[:150], password=password[:1024])
     if user is None:
-        ratelimit.hit([failures])
+        ratelimit.hit([failures], fail_open=False)
         return _oauth_error("invalid_request", "Kullanıcı kimlik bilgileri geçersiz.")
     if not address_allowed(client_ip(request), user.allowed_networks):
         raise IysError.of("H363")

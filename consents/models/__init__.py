@@ -38,6 +38,7 @@ from .consent import (
 )
 from .counts import ConsentCount, MovementCount
 from .ledger import ChainHead, DailyReconciliation, HistoryLink, ProcessStatus, SealState
+from .outbox import TaskOutbox
 from .precheck import CampaignCheck, CheckState
 from .review import NotificationKind, NotificationState, ReviewNotification
 from .uploads import Upload, UploadRefusal, UploadShard, UploadState
@@ -59,6 +60,7 @@ __all__ = [
     "BatchState",
     "CampaignCheck",
     "CheckState",
+    "TaskOutbox",
     "ChainHead",
     "Consent",
     "ConsentEvent",

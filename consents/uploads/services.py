@@ -1,6 +1,7 @@
 """Starting and running uploads. Views and the Celery task call these; they stay thin."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -10,7 +11,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.transient import is_outage
 from consents.models import Upload, UploadRefusal, UploadState
+from consents.outbox import outbox_enqueue
 from providers.models import Brand, Provider
 
 from . import engine
@@ -20,12 +23,40 @@ from .report import write_report
 logger = logging.getLogger(__name__)
 
 
+PROCESS_TASK = "consents.process_upload"  # consents/uploads/tasks.py, queued through the outbox
+
+DISK_FULL_TR = "Sunucuda yer kalmadı; dosya kaydedilemedi. Hiçbir kayıt değişmedi. Lütfen daha sonra tekrar deneyin."
+DISK_FULL_EN = "The server has run out of disk space; the file was not stored and nothing changed. Please try again later."
+REPORT_DISK_FULL_TR = (
+    "Satırlar işlendi ve kaydedildi, ancak sunucuda yer kalmadığı için hata raporu yazılamadı. "
+    "Reddedilen satırlar aşağıda listelenir; dosyayı yeniden yüklemeniz gerekmez."
+)
+REPORT_DISK_FULL_EN = (
+    "The rows were processed and saved, but the error report could not be written because the server ran out "
+    "of disk space. The refused rows are listed below; there is no need to upload the file again."
+)
+
+
+def _store_original(upload: Upload, name: str, file: UploadedFile) -> None:
+    """Save the uploaded file; on a storage error (a full disk) remove what was written and refuse the upload."""
+    storage = upload.original.storage
+    target = storage.get_available_name(upload.original.field.generate_filename(upload, name))
+    try:
+        upload.original.name = storage.save(target, file)
+    except OSError as error:
+        logger.error("upload file not stored (%s): %r", target, error)
+        with contextlib.suppress(OSError):
+            storage.delete(target)  # the partial file, if the disk filled up half-way
+        raise UploadFileError("storage", DISK_FULL_TR, DISK_FULL_EN) from error
+
+
 def upload_create(
     *, provider: Provider, brand: Brand, user: Any, file: UploadedFile, dry_run: bool
 ) -> Upload:
-    """Store the file with its upload record; the caller queues `process_upload` for it.
+    """Store the file with its upload record and its task (the outbox: queued after commit, or by the sweep).
 
-    Raises UploadFileError (nothing stored) for an empty, binary, header-less or too large file.
+    Raises UploadFileError (nothing stored) for an empty, binary, header-less or too large file, or when the
+    file cannot be written (a full disk: the partial file is removed).
     """
     if brand.provider_id != provider.pk:
         raise ValueError("brand of another provider")
@@ -38,16 +69,22 @@ def upload_create(
             provider=provider, brand=brand, uploaded_by=user,
             original_name=(file.name or f"upload.{kind}")[:255], size=file.size, dry_run=dry_run,
         )
-        upload.original.save(f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.{kind}", file, save=False)
-        upload.save()
+        _store_original(upload, f"{provider.pk}-{timezone.now():%Y%m%d%H%M%S}.{kind}", file)
+        try:
+            upload.save()
+            outbox_enqueue(PROCESS_TASK, upload.pk)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                upload.original.storage.delete(upload.original.name)  # no row, no file
+            raise
     return upload
 
 
 def upload_apply_checked(*, dry_run: Upload, user: Any) -> tuple[Upload, bool]:
     """Apply the file of a finished dry run: a new upload of the same stored file (nothing to choose again).
 
-    Idempotent: a second click returns the apply already made of that file, with False. The caller
-    queues `process_upload` for a new one (True).
+    Idempotent: a second click returns the apply already made of that file, with False. A new one (True)
+    gets its task through the outbox.
     """
     if not dry_run.dry_run or dry_run.state != UploadState.DONE:
         raise ValueError("only a finished dry run can be applied")
@@ -65,6 +102,7 @@ def upload_apply_checked(*, dry_run: Upload, user: Any) -> tuple[Upload, bool]:
         )
         upload.original.name = dry_run.original.name
         upload.save()
+        outbox_enqueue(PROCESS_TASK, upload.pk)
     return upload, True
 
 
@@ -140,7 +178,11 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
             engine.run_upload(upload, chunk_rows=chunk_rows)
         except UploadFileError as error:
             return _fail(upload, error.message_tr, error.message_en)
-        except Exception:
+        except Exception as error:
+            if is_outage(error):
+                # The database or Redis went away: not the file's fault. The task retries in seconds and
+                # resumes after the last committed chunk (config/retry.py); the upload stays RUNNING.
+                raise
             logger.exception("upload %s failed", upload_id)
             _fail(
                 upload,
@@ -150,7 +192,14 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
             raise
         applied = time.perf_counter()
         upload.refresh_from_db()
-        write_report(upload)
+        try:
+            write_report(upload)
+        except OSError as error:
+            # A full disk (or a broken volume) while writing the report: the rows are applied and their
+            # refusals are stored, so the upload ends FAILED with a message saying so, instead of staying
+            # RUNNING and being re-run by every sweep. write_report leaves no partial file.
+            logger.error("upload %s: report not written: %r", upload_id, error)
+            return _fail(upload, REPORT_DISK_FULL_TR, REPORT_DISK_FULL_EN)
         upload.state = UploadState.DONE
         upload.finished_at = timezone.now()
         upload.bytes_processed = upload.size

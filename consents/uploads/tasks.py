@@ -7,11 +7,12 @@ from celery import shared_task
 from django.conf import settings
 
 from config.db_router import remember_write, user_key
+from config.retry import RETRY_TRANSIENT
 
 from .services import upload_process, uploads_stalled
 
 
-@shared_task(name="consents.process_upload", acks_late=True)
+@shared_task(name="consents.process_upload", **RETRY_TRANSIENT)
 def process_upload(upload_id: int) -> dict[str, int | str] | None:
     upload = upload_process(upload_id=upload_id)
     if upload is None:
@@ -29,5 +30,6 @@ def sweep_stalled_uploads(older_than_s: float | None = None) -> int:
     seconds = settings.UPLOAD_SWEEP_AFTER_S if older_than_s is None else older_than_s
     ids = uploads_stalled(older_than=dt.timedelta(seconds=seconds))
     for upload_id in ids:
-        process_upload.delay(upload_id)
+        # A copy for a running upload returns at once (advisory lock); unstarted copies expire with the interval.
+        process_upload.apply_async((upload_id,), expires=settings.UPLOAD_SWEEP_AFTER_S)
     return len(ids)

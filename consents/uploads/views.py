@@ -1,12 +1,10 @@
 """Portal pages of the bulk upload (/isletme/yuklemeler/). Thin: scoping, forms, services."""
 from __future__ import annotations
 
-from functools import partial
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +21,6 @@ from .forms import UploadForm
 from .parsing import UploadFileError, too_large
 from .report import FileView, person_report_lines, refusal_messages
 from .services import refusal_preview, upload_apply_checked, upload_create, upload_seconds_left
-from .tasks import process_upload
 
 
 def _upload_or_404(request: HttpRequest, pk: int) -> Upload:
@@ -85,8 +82,7 @@ def upload_new(request: HttpRequest) -> HttpResponse:
         except UploadFileError as error:
             form.add_error("file", error.message)
         else:
-            # After the commit: the task's own connections must see the upload row.
-            transaction.on_commit(partial(process_upload.delay, upload.pk))
+            # Its task was recorded with it (consents/outbox.py) and is queued after the commit.
             return redirect("portal:upload_detail", pk=upload.pk)
     return render(request, "portal/uploads/new.html", _new_page(form, brands))
 
@@ -166,11 +162,9 @@ def upload_apply(request: HttpRequest, pk: int) -> HttpResponse:
     """“Apply this file” on a finished dry run: the stored file is applied, nothing is chosen again."""
     dry_run = _upload_or_404(request, pk)
     try:
-        upload, created = upload_apply_checked(dry_run=dry_run, user=request.user)
+        upload, _created = upload_apply_checked(dry_run=dry_run, user=request.user)
     except ValueError:
         return redirect("portal:upload_detail", pk=dry_run.pk)
-    if created:
-        transaction.on_commit(partial(process_upload.delay, upload.pk))
     return redirect("portal:upload_detail", pk=upload.pk)
 
 

@@ -37,7 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = build_dashboard(provider=request.provider, brands=own, refresh=request.GET.get("yenile") == "1")
     if board.refresh_due:
         provider_id = request.provider.pk
-        transaction.on_commit(lambda: refresh_dashboard.delay(provider_id))
+        transaction.on_commit(lambda: refresh_dashboard.delay(provider_id), robust=True)
     today = timezone.localdate()
     return render(
         request,

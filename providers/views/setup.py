@@ -36,7 +36,7 @@ def _link(request: HttpRequest, retailer: Retailer, form: RetailerForm) -> None:
     """Name the dealer's own account from the form; another provider's account is invited and told."""
     invitation = services.retailer_link(retailer=retailer, provider=form.linked_provider(), user=request.user)
     if invitation is not None:
-        transaction.on_commit(lambda: mail_dealer_invitation.delay(invitation.pk))
+        transaction.on_commit(lambda: mail_dealer_invitation.delay(invitation.pk), robust=True)
         messages.info(request, _(
             "%(provider)s hesabına bayilik daveti gönderildi. O hesabın sahibi ya da yöneticisi kabul edene kadar "
             "bu markanın izinlerini görmez."

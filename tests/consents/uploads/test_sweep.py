@@ -25,7 +25,9 @@ def test_sweep_requeues_stalled_uploads_only(monkeypatch):
     Upload.objects.filter(pk=stalled.pk).update(state=UploadState.RUNNING, created_at=old)
     Upload.objects.filter(pk=done.pk).update(state=UploadState.DONE, created_at=old, finished_at=old)
     queued: list[int] = []
-    monkeypatch.setattr("consents.uploads.tasks.process_upload.delay", queued.append)
+    monkeypatch.setattr(
+        "consents.uploads.tasks.process_upload.apply_async", lambda args, **options: queued.append(args[0])
+    )
 
     assert uploads_stalled(older_than=dt.timedelta(minutes=5)) == [stalled.pk]
     assert sweep_stalled_uploads(older_than_s=300) == 1
