@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consents', '0019_period_name_en'),
+        ('consents', '0020_campaign_check_job'),
     ]
 
     operations = [
