@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consents', '0020_campaign_check_job'),
+        ('consents', '0021_consent_and_movement_counts'),
     ]
 
     operations = [
