@@ -1,7 +1,15 @@
-"""Template filters for what citizens read: `{{ value|address }}` and `{% if value|is_phone %}`."""
+"""Template filters for what citizens read: `{{ value|address }}` and `{% if value|is_phone %}`; the rows of
+"my consents" (`{% consent_rows g %}`)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from ..display import display_address, is_phone
 
@@ -9,3 +17,140 @@ register = template.Library()
 
 register.filter("address", display_address, is_safe=False)
 register.filter("is_phone", is_phone)
+
+
+# The rows of one brand on "my consents", rendered in Python: a citizen with 500 consents made the template
+# engine resolve ~30 variables per row (ids through number formatting, dates through the date filter),
+# 7x the page's one SELECT (bench/citizen_page.py). Same markup as the template it replaced, row by row.
+_ROW_HEAD = (
+    '\n    <li class="consent-row">\n      <div class="consent-main">\n'
+    '        <span class="channel" id="ch-{pk}">{channel}</span>\n'
+    '        <span class="muted">{recipient}{tacir}</span>\n      </div>\n      <div class="consent-state">\n        '
+)
+_SWITCH_ON = (
+    '\n        <form method="post" action="{reject_url}" class="inline"><input type="hidden" name="csrfmiddlewaretoken" '
+    'value="{csrf}">\n          <input type="hidden" name="scope" value="consent"><input type="hidden" '
+    'name="consent" value="{pk}">\n          <button type="submit" class="switch on" role="switch" '
+    'aria-checked="true" id="sw-{pk}" aria-labelledby="marka-{brand}-baslik ch-{pk} sw-{pk}" '
+    'aria-describedby="switch-hint-on"><span class="knob" aria-hidden="true"></span><span class="sw-state">'
+    '{on}</span> <span class="sw-action">{reject}</span></button>\n        </form>\n        '
+)
+_SWITCH_OFF = (
+    '\n        <form method="post" action="{approve_url}" class="inline"><input type="hidden" name="csrfmiddlewaretoken" '
+    'value="{csrf}">\n          <input type="hidden" name="consent" value="{pk}">\n          <button '
+    'type="submit" class="switch off" role="switch" aria-checked="false" id="sw-{pk}" '
+    'aria-labelledby="marka-{brand}-baslik ch-{pk} sw-{pk}" aria-describedby="switch-hint-off"><span '
+    'class="knob" aria-hidden="true"></span><span class="sw-state">{off}</span> <span class="sw-action">'
+    '{allow}</span></button>\n        </form>\n        '
+)
+_ROW_TAIL = (
+    '\n        {badge}\n      </div>\n      <div class="consent-meta muted">\n'
+    '        {source_word}: {source} · {date_word}: {date}\n        {deadline}\n      </div>\n'
+    '      <details class="history">\n        <summary>{history_word}</summary>\n        <ol class="plain">\n'
+    '          {history}\n        </ol>\n      </details>\n    </li>\n  '
+)
+_EVENT = (
+    '\n          <li>{when} — <span class="badge {css}">{status}</span> {source} '
+    '<span class="muted">({actor}, {via})</span></li>\n          '
+)
+
+
+_SIMPLE = {
+    "d": lambda t: f"{t.day:02d}", "j": lambda t: str(t.day), "m": lambda t: f"{t.month:02d}",
+    "n": lambda t: str(t.month), "Y": lambda t: str(t.year), "H": lambda t: f"{t.hour:02d}",
+    "G": lambda t: str(t.hour), "i": lambda t: f"{t.minute:02d}",
+}
+
+
+def _formatter(name: str):
+    """The active language's `name` format (as the |date filter writes it) as a function of a datetime.
+
+    Django's dateformat re-parses the format and looks up translations on every call; the rows need a
+    thousand dates per page. The letters the project's formats use are done here, month names looked up
+    once per page in the active language; any other format falls back to Django's own formatting.
+    """
+    fmt = formats.get_format(name)
+    months = {
+        letter: {m: dateformat.format(dt.date(2000, m, 1), letter) for m in range(1, 13)} for letter in "MF"
+    }
+    parts: list = []
+    for char in fmt:
+        if char in _SIMPLE:
+            parts.append(_SIMPLE[char])
+        elif char in months:
+            parts.append(lambda t, names=months[char]: names[t.month])
+        elif char.isalpha() or char == "\\":
+            return lambda moment: formats.date_format(timezone.localtime(moment), name) if moment else ""
+        else:
+            parts.append(char)
+
+    def render(moment) -> str:
+        if not moment:
+            return ""
+        local = timezone.localtime(moment)
+        return "".join(p if type(p) is str else p(local) for p in parts)
+
+    return render
+
+
+_SHARED = "citizen_format.consent_rows"
+
+
+def _shared_of(context) -> tuple:
+    words = {
+        key: escape(gettext(text)) for key, text in (
+            ("tacir", "tacir/esnaf"), ("on", "Onaylı"), ("off", "Reddedildi"), ("reject", "Reddet"),
+            ("allow", "İzin ver"), ("review", "İnceleme süresinde"), ("source", "Kaynak"), ("date", "Tarih"),
+            ("history", "Geçmiş"),
+        )
+    }
+    return (
+        words, escape(str(context.get("csrf_token", ""))), escape(reverse("citizens:reject")),
+        escape(reverse("citizens:approve")), gettext("Son inceleme günü: %(d)s"),
+        _formatter("SHORT_DATETIME_FORMAT"), _formatter("DATE_FORMAT"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def consent_rows(context, group) -> str:
+    """`{% consent_rows g %}`: the <li> rows of one brand group (consents with `history` dicts and labels
+    attached by citizens.selectors.attach_history_and_labels)."""
+    shared = context.render_context.get(_SHARED)
+    if shared is None:  # once per page, not per brand
+        shared = context.render_context[_SHARED] = _shared_of(context)
+    words, csrf, reject_url, approve_url, deadline_text, short_datetime, long_date = shared
+    brand = group.brand.pk
+    parts = []
+    for c in group.consents:
+        pk = c.pk
+        parts.append(_ROW_HEAD.format(
+            pk=pk, channel=escape(c.channel_label), recipient=escape(display_address(c.recipient)),
+            tacir=f" · {words['tacir']}" if c.recipient_type == "TACIR" else "",
+        ))
+        if c.status == "ONAY":
+            parts.append(_SWITCH_ON.format(reject_url=reject_url, csrf=csrf, pk=pk, brand=brand, on=words["on"],
+                                           reject=words["reject"]))
+        else:
+            parts.append(_SWITCH_OFF.format(approve_url=approve_url, csrf=csrf, pk=pk, brand=brand,
+                                            off=words["off"], allow=words["allow"]))
+        under_review = c.under_review
+        history = "".join(
+            _EVENT.format(
+                when=escape(short_datetime(e["created_at"])),
+                css="onay" if e["status"] == "ONAY" else "ret", status=escape(e["status"]),
+                source=escape(e["source_label"]), actor=escape(e["actor_kind_label"]), via=escape(e["via_label"]),
+            )
+            for e in c.history
+        )
+        parts.append(_ROW_TAIL.format(
+            badge=f'<span class="badge review">{words["review"]}</span>' if under_review else "",
+            source_word=words["source"], source=escape(c.source_label or "—"), date_word=words["date"],
+            date=escape(short_datetime(c.consent_date)),
+            deadline=(
+                '<br><strong class="deadline">'
+                + escape(deadline_text % {"d": long_date(c.review_until)}) + "</strong>"
+                if under_review else ""
+            ),
+            history_word=words["history"], history=history,
+        ))
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
