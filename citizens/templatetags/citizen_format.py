@@ -96,6 +96,51 @@ def _formatter(name: str):
 _SHARED = "citizen_format.consent_rows"
 
 
+_GROUP_HEAD = (
+    '\n<section class="card brand-card" id="marka-{pk}" aria-labelledby="marka-{pk}-baslik">\n'
+    '  <header class="brand-head">\n    <div>\n      <h2 id="marka-{pk}-baslik">{name}</h2>\n'
+    '      <p class="muted">{provider} · {code_word} {code}</p>\n    </div>\n    <div class="brand-actions">\n'
+    '      {reject_all}\n      {approve_all}\n    </div>\n  </header>\n  <ul class="plain consent-list">\n  '
+)
+_REJECT_ALL = (
+    '\n      <form method="post" action="{reject_url}" class="inline"><input type="hidden" '
+    'name="csrfmiddlewaretoken" value="{csrf}">\n        <input type="hidden" name="scope" value="brand">'
+    '<input type="hidden" name="brand" value="{pk}">\n        <button type="submit" class="danger" '
+    'data-test="reject-brand">{label}</button>\n      </form>\n      '
+)
+_APPROVE_ALL = (
+    '\n      <form method="post" action="{approve_url}" class="inline"><input type="hidden" '
+    'name="csrfmiddlewaretoken" value="{csrf}">\n        <input type="hidden" name="brand" value="{pk}">\n'
+    '        <button type="submit" class="secondary">{label}</button>\n      </form>\n      '
+)
+_GROUP_TAIL = "\n  </ul>\n</section>\n"
+
+
+@register.simple_tag(takes_context=True)
+def brand_groups(context, groups) -> str:
+    """`{% brand_groups groups %}`: every brand's card with its rows (see consent_rows), rendered in Python."""
+    shared = context.render_context.get(_SHARED)
+    if shared is None:
+        shared = context.render_context[_SHARED] = _shared_of(context)
+    words, csrf, reject_url, approve_url = shared[:4]
+    code_word = escape(gettext("marka kodu"))
+    reject_text, approve_text = gettext("%(b)s: tümünü reddet"), gettext("%(b)s: yeniden onay ver")
+    parts = []
+    for g in groups:
+        brand = g.brand
+        pk, name = brand.pk, escape(brand.name)
+        parts.append(_GROUP_HEAD.format(
+            pk=pk, name=name, provider=escape(brand.provider.name), code_word=code_word, code=brand.brand_code,
+            reject_all=_REJECT_ALL.format(reject_url=reject_url, csrf=csrf, pk=pk, label=reject_text % {"b": name})
+            if g.has_onay else "",
+            approve_all=_APPROVE_ALL.format(approve_url=approve_url, csrf=csrf, pk=pk, label=approve_text % {"b": name})
+            if g.ret_count > 1 else "",
+        ))
+        parts.append(consent_rows(context, g))
+        parts.append(_GROUP_TAIL)
+    return mark_safe("".join(parts))  # noqa: S308 - every value is escaped
+
+
 def _shared_of(context) -> tuple:
     words = {
         key: escape(gettext(text)) for key, text in (
