@@ -9,7 +9,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import CampaignCheck, Consent, ConsentEvent, LateRejection, RetailerAccess
+from providers.models import Channel
+
+from .models import (
+    CampaignCheck,
+    Consent,
+    ConsentCount,
+    ConsentEvent,
+    LateRejection,
+    MovementCount,
+    RecipientType,
+    RetailerAccess,
+    Status,
+)
 from .recipients import try_normalize
 
 
@@ -121,3 +133,45 @@ class CampaignCheckAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "channel", "recipient_type")
     search_fields = ("provider__name", "=brand__brand_code", "file_name")
     raw_id_fields = ("provider", "brand", "user")
+
+
+def _label(choices: type, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+@admin.register(ConsentCount)
+class ConsentCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The dashboard's running totals (consents.counts): kept by the write paths, never edited here."""
+
+    list_display = ("brand", "channel_label", "recipient_type_label", "status_label", "review_period", "slot", "n")
+    list_select_related = ("brand",)
+    search_fields = ("=brand__brand_code", "brand__name")
+
+    @admin.display(description=_("kanal"))
+    def channel_label(self, obj: ConsentCount) -> str:
+        return _label(Channel, obj.channel)
+
+    @admin.display(description=_("alıcı tipi"))
+    def recipient_type_label(self, obj: ConsentCount) -> str:
+        return _label(RecipientType, obj.recipient_type)
+
+    @admin.display(description=_("durum"))
+    def status_label(self, obj: ConsentCount) -> str:
+        return _label(Status, obj.status)
+
+
+@admin.register(MovementCount)
+class MovementCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Movements per day for the dashboard's chart (consents.counts): kept by the write paths."""
+
+    list_display = ("brand", "day", "status_label", "by_citizen", "slot", "n")
+    list_select_related = ("brand",)
+    search_fields = ("=brand__brand_code", "brand__name")
+    date_hierarchy = "day"
+
+    @admin.display(description=_("durum"))
+    def status_label(self, obj: MovementCount) -> str:
+        return _label(Status, obj.status)
