@@ -7,6 +7,7 @@ for those the file is read once more, in step with the sorted refusals (constant
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -136,4 +137,17 @@ def write_report(upload: Upload) -> None:
             writer.writerow(REPORT_HEADER)
             writer.writerows(report_rows(refusals, view))
         raw.seek(0)
-        upload.report.save(f"rapor-{upload.pk}.csv", File(raw), save=False)
+        _save_report(upload, File(raw))
+
+
+def _save_report(upload: Upload, content: File) -> None:
+    """Store the report; on a storage error (a full disk) remove the partial file and raise the OSError."""
+    storage = upload.report.storage
+    target = storage.get_available_name(upload.report.field.generate_filename(upload, f"rapor-{upload.pk}.csv"))
+    try:
+        upload.report.name = storage.save(target, content)
+    except OSError:
+        upload.report.name = ""
+        with contextlib.suppress(OSError):
+            storage.delete(target)
+        raise

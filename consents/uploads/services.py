@@ -28,12 +28,12 @@ PROCESS_TASK = "consents.process_upload"  # consents/uploads/tasks.py, queued th
 DISK_FULL_TR = "Sunucuda yer kalmadı; dosya kaydedilemedi. Hiçbir kayıt değişmedi. Lütfen daha sonra tekrar deneyin."
 DISK_FULL_EN = "The server has run out of disk space; the file was not stored and nothing changed. Please try again later."
 REPORT_DISK_FULL_TR = (
-    "Satırlar işlendi ve kaydedildi, ancak sunucuda yer kalmadığı için hata raporu yazılamadı. "
-    "Reddedilen satırlar aşağıda listelenir; dosyayı yeniden yüklemeniz gerekmez."
+    "Dosyanın satırları işlendi, ancak sunucuda yer kalmadığı için hata raporu yazılamadı. "
+    "Sorun kaydedildi; lütfen daha sonra tekrar deneyin."
 )
 REPORT_DISK_FULL_EN = (
-    "The rows were processed and saved, but the error report could not be written because the server ran out "
-    "of disk space. The refused rows are listed below; there is no need to upload the file again."
+    "The file's rows were processed, but the error report could not be written because the server ran out of "
+    "disk space. The problem was logged; please try again later."
 )
 
 
