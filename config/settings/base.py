@@ -311,6 +311,12 @@ SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="")
 SMS_RET_NUMBER = env("SMS_RET_NUMBER", default="3607")
 # The rejection line (citizens.telephony): a citizen calls it and keys in a brand code to stop its calls.
 TELEPHONY_BACKEND = env("TELEPHONY_BACKEND", default="citizens.telephony.backends.console.TelephonyBackend")
+# The reconciliation's RFC 3161 time-stamps (consents.ledger.timestamp): the signing key and its certificate, as
+# PEM text or as files. Unset: a development key and self-signed certificate made once under MEDIA_ROOT/ledger/tsa/.
+TIMESTAMP_KEY = env("TIMESTAMP_KEY", default="")
+TIMESTAMP_CERT = env("TIMESTAMP_CERT", default="")
+TIMESTAMP_KEY_FILE = env("TIMESTAMP_KEY_FILE", default="")
+TIMESTAMP_CERT_FILE = env("TIMESTAMP_CERT_FILE", default="")
 CALL_INBOUND_SECRET = env("CALL_INBOUND_SECRET", default="")  # HMAC key the gateway signs calls with
 CALL_SIGNATURE_TOLERANCE_S = env.int("CALL_SIGNATURE_TOLERANCE_S", default=300)
 CALL_RET_NUMBER = env("CALL_RET_NUMBER", default="0850 000 36 07")

@@ -106,35 +106,34 @@ def agreement_put(
     return json_response({"agreementCaptured": True})
 
 
+# İYS declares the 200 answer as `text/plain` (example null) and describes the file as a `.tsr`: the DER bytes of
+# an RFC 3161 TimeStampResp, sent as İYS's document says rather than as application/timestamp-reply, so that
+# clients generated from İYS's document accept it.
+_TIMESTAMP_200 = {"200": {"description": "İşlem Başarılı", "content": {"text/plain": {
+    "schema": {"type": "string", "format": "binary"},
+    "examples": {"default": {"value": None}},
+}}}}
+
+
 @router.get(
     BASE + "/agreements/{reportDate}/timestamp",
     summary="Zaman Damgası Özet Dosyası İndirme",
     operation_id="agreementTimeStamp",
     response={200: str, **ERRS},
+    openapi_extra={"responses": _TIMESTAMP_200},
 )
 def agreement_timestamp(request: HttpRequest, iysCode: int, brandCode: int, reportDate: str) -> HttpResponse:
-    """ileti'nin günlük mühür beyanı (düz metin): tarih, marka, dosya özeti, zincir başı ve mühür. İYS'nin
-    RFC 3161 `.tsr` dosyası yerine; nitelikli bir zaman damgası sağlayıcısı henüz bağlı değildir."""
+    """Günün hareket dosyasının zaman damgası özet dosyası (`.tsr`, RFC 3161 TimeStampResp): SHA-384 `hashValue`
+    üzerine, gün hazırlanırken ileti'nin zaman damgası anahtarıyla imzalanmıştır
+    (`openssl ts -verify -data gun.csv -in gun.tsr -CAfile ileti-tsa.pem`)."""
     ref = _brand(request, iysCode, brandCode)
     day = _report_date(reportDate)
     record = _record(ref.id, day)
     if record is None or record.status != ProcessStatus.COMPLETED:
         raise IysError.of("ILT404")
-    body = "".join(
-        f"{key}: {value}\n"
-        for key, value in (
-            ("reportDate", day.isoformat()),
-            ("brandCode", brandCode),
-            ("hashMethod", "SHA-384"),
-            ("hashValue", record.file_hash),
-            ("movementCount", record.movements),
-            ("chainSeq", record.chain_seq),
-            ("chainHead", record.chain_head),
-            ("seal", record.seal),
-            ("builtAt", record.built_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        )
-    )
-    return HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(daily.timestamp_token(record=record), content_type="text/plain")
+    response["Content-Disposition"] = f'attachment; filename="{brandCode}-{day.isoformat()}.tsr"'
+    return response
 
 
 @router.get(

@@ -38,6 +38,7 @@ from consents.rules import ISTANBUL
 from providers.models import Brand, Channel
 
 from .chain import seal_pending
+from .timestamp import make_token
 
 HEADER = ("creationDate", "transactionId", "recipient", "recipientType", "type", "status", "consentDate", "source")
 FILE_COLUMNS = ("created_at", "transaction_id", "recipient", "recipient_type", "channel", "status", "consent_date", "source")
@@ -168,8 +169,29 @@ def build_day(*, brand: Brand | int, day: dt.date) -> DailyReconciliation | None
         record.chain_seq, record.chain_head = head
         record.seal = seal_of(file_hash, head[1])
         record.built_at = now
+        # As İYS: every day file gets its time-stamp token when it is made (a rebuild stamps the new hash).
+        record.timestamp_token = make_token(file_hash=file_hash, at=now, serial=_serial(record.pk, now))
         record.save()
     return record
+
+
+def _serial(record_id: int, at: dt.datetime) -> int:
+    """A token serial unique per registry: the day's row and the moment it was stamped (RFC 3161 §2.4.2)."""
+    return record_id * 10**16 + int(at.timestamp() * 1_000_000)
+
+
+def timestamp_token(*, record: DailyReconciliation) -> bytes:
+    """The day's stored token; a day built before tokens existed is stamped now, once, and keeps that token."""
+    if record.timestamp_token:
+        return bytes(record.timestamp_token)
+    with transaction.atomic():
+        locked = DailyReconciliation.objects.select_for_update().get(pk=record.pk)
+        if not locked.timestamp_token:
+            now = timezone.now()
+            locked.timestamp_token = make_token(file_hash=locked.file_hash, at=now, serial=_serial(locked.pk, now))
+            locked.save(update_fields=["timestamp_token"])
+    record.timestamp_token = locked.timestamp_token
+    return bytes(locked.timestamp_token)
 
 
 def agree(*, record: DailyReconciliation, by: str) -> bool:

@@ -25,6 +25,9 @@ class HistoryLink(models.Model):
     seq = models.PositiveBigIntegerField(_("sıra"), )
     hash = models.CharField(_("özet"), max_length=96)
     sealed_at = models.DateTimeField(_("mühürlenme zamanı"), )
+    # Which fields of the row the hash covers (consents.ledger.chain.FIELDS_BY_VERSION): links made before
+    # version 2 keep verifying with the fields they were made with.
+    version = models.PositiveSmallIntegerField(_("zincir sürümü"), default=2)
 
     class Meta:
         verbose_name = _("geçmiş zincir halkası")
@@ -81,6 +84,8 @@ class DailyReconciliation(models.Model):
     chain_head = models.CharField(_("zincir başı"), max_length=96, blank=True)
     # SHA-384(file_hash + "|" + chain_head): the day's seal over both the file and the whole history before it.
     seal = models.CharField(_("günün mührü"), max_length=96, blank=True)
+    # İYS's `.tsr`: an RFC 3161 TimeStampResp over file_hash, made when the day is built (consents.ledger.timestamp).
+    timestamp_token = models.BinaryField(_("zaman damgası (RFC 3161)"), blank=True, default=b"")
     built_at = models.DateTimeField(_("hazırlanma zamanı"), null=True, blank=True)
     agreed_at = models.DateTimeField(_("mutabakat"), null=True, blank=True)
     agreed_by = models.CharField(_("mutabakatı veren"), max_length=255, blank=True)

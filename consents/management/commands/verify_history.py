@@ -20,6 +20,7 @@ REASONS = {
     "altered": "the row differs from what its link sealed (altered after sealing)",
     "missing": "a link is missing (a row and its link were deleted)",
     "head": "the brand's chain head does not match its last link",
+    "version": "the link's chain version is unknown or older than the link before it (re-labelled)",
 }
 
 

@@ -88,7 +88,7 @@ def test_the_file_its_hash_counts_and_agreement(provider, brand, day_of_movement
     record.refresh_from_db()
     assert record.agreed_by.startswith("API: ")
     stamp = api.get(url(TIMESTAMP, provider, brand, day))
-    assert stamp.status_code == 200 and f"hashValue: {record.file_hash}" in stamp.content.decode()
+    assert stamp.status_code == 200 and stamp.content[:1] == b"\x30"  # a DER TimeStampResp (test_timestamp.py)
 
 
 def test_dates_as_iys(provider, brand, day_of_movements):
