@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     involved), then new rows default to 2. And each built day keeps its RFC 3161 time-stamp token."""
 
     dependencies = [
-        ("consents", "0020_campaign_check_job"),
+        ("consents", "0022_task_outbox"),
     ]
 
     operations = [
