@@ -1,12 +1,14 @@
 import logging
 import os
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery, Task
 from celery.result import AsyncResult
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.conf import settings  # lazy: read when a task is queued
 from django.db import close_old_connections, connections
 from kombu import Queue
@@ -104,3 +106,35 @@ app.conf.task_queues = tuple(Queue(name, routing_key=name) for name in QUEUES)
 app.autodiscover_tasks()  # <app>/tasks.py of every installed app
 # The consents app keeps its tasks in its capability packages.
 app.autodiscover_tasks(["consents.api", "consents.uploads", "consents.review", "consents.ledger", "consents.portal"])
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict | None = None, **_: Any) -> None:
+    """The sending time in every message: the oldest waiting task's age, for /healthz and /metrics."""
+    if headers is not None:
+        headers.setdefault("ileti_sent_at", time.time())
+
+
+_task_log_tokens: dict[str, Any] = {}
+
+
+@task_prerun.connect
+def _log_task_id(task_id: str | None = None, **_: Any) -> None:
+    """A task's log lines carry its id where a request's carry the request id (config/observability.py).
+    An eager task inside a request gets the request's id back when it ends."""
+    from config.observability import request_id_var
+
+    if task_id:
+        _task_log_tokens[task_id] = request_id_var.set(task_id)
+
+
+@task_postrun.connect
+def _forget_task_id(task_id: str | None = None, **_: Any) -> None:
+    from config.observability import request_id_var
+
+    token = _task_log_tokens.pop(task_id or "", None)
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # set in another context (a thread pool): nothing of ours to restore
+            request_id_var.set("-")

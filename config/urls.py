@@ -4,7 +4,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from config.health import HealthView
 from config.hygiene import AdminLoginForm
+from config.metrics import metrics_view
 
 # The admin speaks the site's language under the site's name, not "Django administration".
 admin.site.site_header = _("ileti yönetimi")
@@ -13,6 +15,9 @@ admin.site.index_title = _("Kayıt sisteminin yönetimi")
 admin.site.login_form = AdminLoginForm  # refuses control characters like every form (config/hygiene.py)
 
 urlpatterns = [
+    # Machines' endpoints: load balancers and Prometheus (docs/operations.md).
+    path("healthz", HealthView.as_view(), name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("consents.api.urls")),  # İYS-compatible integration API (consents/api)

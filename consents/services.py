@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import metrics
 from providers.models import Brand, Provider, Retailer, tier_for_count
 
 from . import counts
@@ -290,6 +292,10 @@ def _apply(
     if old_key is not None:
         changes[old_key] = changes.get(old_key, 0) - 1
     counts.add(changes, {(brand.pk, counts.day_of(now), current.status, actor.kind == ActorKind.CITIZEN): 1})
+    if event.status == Status.RET and origin is Origin.PROVIDER:
+        # A business recording a RET; counted once committed (/metrics). A citizen's own rejection is one
+        # rejection whatever rows it writes: consent_reject_by_citizen counts it.
+        transaction.on_commit(partial(metrics.count_rejection, origin=origin.value, via=via))
     return MovementResult(current, event, Outcome.CREATE if previous_status is None else Outcome.CHANGE)
 
 
@@ -319,7 +325,7 @@ def consent_reject_by_citizen(
     One result per type, BIREYSEL first.
     """
     now = now or timezone.now()
-    return [
+    results = [
         consent_record(
             brand=brand,
             recipient=recipient,
@@ -334,6 +340,9 @@ def consent_reject_by_citizen(
         )
         for recipient_type in CITIZEN_REJECTION_TYPES
     ]
+    if any(result.changed for result in results):
+        transaction.on_commit(partial(metrics.count_rejection, origin=Origin.CITIZEN.value, via=via))
+    return results
 
 
 def consent_approve_by_citizen(

@@ -37,8 +37,8 @@ PERMISSION_NAME = re.compile(r"\| Can (?:add|change|delete|view) ")
 INPUT_VOCABULARY = re.compile(r"\(HS_[A-Z_]+\)")
 # Codes that are words of both languages.
 NEUTRAL_CODES = {"SMS", "API"}
-# Machines' endpoints (İYS JSON), form posts and the language switch: nothing a person reads as a page.
-SKIPPED_PREFIXES = ("/api/", "/i18n/", "/sms/inbound/")
+# Machines' endpoints (İYS JSON, health, metrics), form posts and the language switch: nothing a person reads as a page.
+SKIPPED_PREFIXES = ("/api/", "/i18n/", "/sms/inbound/", "/healthz", "/metrics")
 
 
 @dataclass

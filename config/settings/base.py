@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id of every log line and the request's latency per route (config/observability.py).
+    "config.observability.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Opens the read-routing scope (replicas, read-your-writes) before the API's fast lane: config/db_router.py.
@@ -388,11 +390,42 @@ AXES_LOCKOUT_CALLABLE = "config.lockout.locked_out"
 # The address behind our trusted proxies, as for every other limit.
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
+# --- Logs. LOG_FORMAT=json writes one JSON object per line (python-json-logger) for log shippers: time, level,
+# logger, message, request_id (the X-Request-ID answered to the client, or the Celery task id) and client_ip.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_ip": {"()": "config.client_ip.ClientIpLogFilter"}},
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s [%(client_ip)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["client_ip"], "formatter": "plain"}},
+    "filters": {
+        "client_ip": {"()": "config.client_ip.ClientIpLogFilter"},
+        "request_id": {"()": "config.observability.RequestIdLogFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s [%(client_ip)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message", "request_id", "client_ip"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["client_ip", "request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# Celery workers replace the root logger's handlers with their own format unless told not to: JSON logs keep
+# Django's configuration in the workers too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Operations endpoints (docs/operations.md). /metrics answers only a scraper with METRICS_TOKEN (sent as
+# "Authorization: Bearer <token>") and/or from METRICS_ALLOWED_NETWORKS (CIDRs, the client address behind our
+# trusted proxies); with neither set it is closed (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# /healthz reports a queue as behind (a warning, see config/health.py) beyond these.
+HEALTH_QUEUE_MAX_DEPTH = env.int("HEALTH_QUEUE_MAX_DEPTH", default=10_000)
+HEALTH_QUEUE_MAX_AGE_S = env.float("HEALTH_QUEUE_MAX_AGE_S", default=300)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from config import metrics
 from consents.services import provider_refresh_tier
 from providers.models import Provider
 
@@ -43,6 +44,7 @@ def finalize_reviews(chunk_size: int | None = None, max_seconds: float | None = 
     budget = max_seconds if max_seconds is not None else settings.REVIEW_FINALIZE_TASK_BUDGET_S
     report = finalize.finalize_due_reviews(chunk_size=chunk_size, max_seconds=budget)
     _record_finalize_run(report)
+    metrics.record_finalize_run(finalized=report.finalized, more=report.more)
     if report.more:
         finalize_reviews.apply_async(kwargs={"chunk_size": chunk_size, "max_seconds": max_seconds})
     return report.as_dict()

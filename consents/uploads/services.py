@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import metrics
 from config.transient import is_outage
 from consents.models import Upload, UploadRefusal, UploadState
 from consents.outbox import outbox_enqueue
@@ -206,6 +207,10 @@ def upload_process(*, upload_id: int, chunk_rows: int = engine.CHUNK_ROWS) -> Up
         upload.rows_estimated = upload.rows_processed
         upload.save(update_fields=["report", "state", "finished_at", "bytes_processed", "rows_estimated"])
         reported = time.perf_counter()
+        if not upload.dry_run:
+            metrics.count_upload_rows(
+                inserted=upload.inserted, updated=upload.updated, unchanged=upload.unchanged, refused=upload.refused
+            )
         if upload.inserted or upload.updated:
             _refresh_dashboard(upload.provider_id)
         logger.info(
