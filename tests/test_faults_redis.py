@@ -1,0 +1,82 @@
+"""Redis stopped: the API keeps answering what it safely can, says 503 with Retry-After where it cannot, never
+turns a committed write into an error; the portal shows the site's 503 page in the visitor's language.
+
+The Redis is the test's own (tests/faults.py), never the suite's on 6379.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client
+
+from consents.api import ratelimit
+from consents.models import ApiBatchRequest, Consent, TaskOutbox
+from tests.consents.api.support import PASSWORD, client_for, consent_body, make_api_user
+from tests.faults import throwaway_redis
+
+pytestmark = [pytest.mark.django_db, pytest.mark.faults]
+
+
+@pytest.fixture
+def stopped_redis(settings):
+    with throwaway_redis() as server:
+        settings.CACHES = {"default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url(),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }}
+        ratelimit._clients.clear()
+        ratelimit._redis_down_until[0] = 0.0
+        yield server
+    ratelimit._clients.clear()
+    ratelimit._redis_down_until[0] = 0.0
+
+
+def test_with_redis_stopped_the_api_answers_honestly(stopped_redis, settings, provider, brand):
+    settings.API_RATE_LIMIT_PER_SECOND = 3
+    user = make_api_user(provider=provider)
+    api = client_for(user)
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    assert api.post(base + "/consents", consent_body("+905300000001")).status_code == 200
+    stopped_redis.stop()
+
+    # A committed write is answered 200 (the activity log waits in memory), and is there.
+    r = api.post(base + "/consents", consent_body("+905300000002"))
+    assert r.status_code == 200, r.content
+    assert Consent.objects.filter(recipient="+905300000002").exists()
+    # Reads keep answering; the per-second limit still holds, counted in this process (a bounded budget).
+    query = {"recipient": "+905300000001", "recipientType": "BIREYSEL", "type": "MESAJ"}
+    codes = [api.post(base + "/consents/status", query).status_code for _ in range(12)]
+    assert 200 in codes and 429 in codes and set(codes) <= {200, 429}
+    time.sleep(1.1)  # the next one-second window
+    # A batch is stored and answered 202; its task is recorded with it (the outbox).
+    r = api.post(base + "/consents/request", [consent_body("+905300000003")])
+    assert r.status_code == 202
+    batch = ApiBatchRequest.objects.get(request_id=r.json()["requestId"])
+    assert TaskOutbox.objects.filter(task="consents.api.process_batch", args=[batch.pk]).exists()
+    # The token endpoint guards passwords: without its counters it refuses, honestly.
+    token = Client().post("/api/oauth2/token", {"grant_type": "password", "username": user.username,
+                                                "password": PASSWORD})
+    assert token.status_code == 503 and token["Retry-After"] == "5"
+    assert token.json()["errors"][0]["code"] == "ILT503"
+
+    stopped_redis.start()
+    ratelimit._redis_down_until[0] = 0.0  # the 2-second pause after a failure, skipped
+    token = Client().post("/api/oauth2/token", {"grant_type": "password", "username": user.username,
+                                                "password": PASSWORD})
+    assert token.status_code == 200
+
+
+@pytest.mark.parametrize("language, heading", [
+    ("tr", "Hizmet geçici olarak kullanılamıyor"), ("en", "Service temporarily unavailable"),
+])
+def test_with_redis_stopped_a_citizen_code_request_gets_the_503_page(stopped_redis, settings, language, heading):
+    stopped_redis.stop()
+    browser = Client(raise_request_exception=False)
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = browser.post("/vatandas/giris/", {"address": "05321234567"})
+    page = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert heading in page and f'lang="{language}"' in page and 'class="topbar"' in page
+    other = "Service temporarily unavailable" if language == "tr" else "Hizmet geçici olarak kullanılamıyor"
+    assert other not in page
