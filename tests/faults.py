@@ -164,8 +164,8 @@ class WebServer:
             MEDIA_ROOT=media_root,
             CONN_MAX_AGE="600",
             SMS_INBOUND_SECRET="test-inbound-secret",
-            **(extra_env or {}),
         )
+        self.env.update(extra_env or {})
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:

@@ -71,3 +71,37 @@ def test_status_calls_answer_200_again_as_soon_as_a_database_restart_finishes(tr
     assert all(head.get("Retry-After") for code, head in during if code == 503)
     # Once the server is back, the first request already gets an answer: the dead connection is replaced.
     assert len(after) >= 5 and set(after) == {200}, after[:20]
+
+
+def test_with_the_database_down_every_kind_of_caller_gets_an_honest_503(transactional_db, tmp_path):
+    token, base, query = _seed(transactional_db)
+    with throwaway_postgres() as pg:
+        pg.copy_test_database()
+        # The test settings (static files without a manifest) serve the page; the database is the throwaway one.
+        with web_server(
+            database_url=pg.url(), redis_url=settings.REDIS_URL, media_root=str(tmp_path),
+            extra_env={"DJANGO_SETTINGS_MODULE": "config.settings.test", "TEST_DATABASE_URL": pg.url(),
+                       "TEST_REDIS_URL": settings.REDIS_URL},
+        ) as web:
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            assert web.request("POST", base + "/consents/status", json.dumps(query).encode(), headers)[0] == 200
+            pg.stop()
+            api = web.request("POST", base + "/consents/status", json.dumps(query).encode(), headers)
+            sms = web.request(
+                "POST", "/sms/inbound/", json.dumps({"from": "+905321234567", "text": "RET 123456"}).encode(),
+                {"X-Ileti-Secret": "test-inbound-secret", "Content-Type": "application/json"},
+            )
+            page = web.request("GET", "/ret/123456/", headers={"Cookie": "django_language=en"})
+            pg.start()
+            again = web.request("POST", base + "/consents/status", json.dumps(query).encode(), headers)
+
+    status, head, body = api
+    assert status == 503 and head["Retry-After"] == "5"
+    assert json.loads(body)["errors"][0]["code"] == "ILT503"
+    status, head, body = sms
+    assert status == 503 and head["Content-Type"].startswith("application/json") and head["Retry-After"]
+    assert json.loads(body)["error"] == "unavailable"
+    status, head, body = page
+    assert status == 503 and head["Retry-After"] == "5"
+    assert "Service temporarily unavailable" in body.decode() and "kullanılamıyor" not in body.decode()
+    assert again[0] == 200
