@@ -80,3 +80,60 @@ def test_with_redis_stopped_a_citizen_code_request_gets_the_503_page(stopped_red
     assert heading in page and f'lang="{language}"' in page and 'class="topbar"' in page
     other = "Service temporarily unavailable" if language == "tr" else "Hizmet geçici olarak kullanılamıyor"
     assert other not in page
+
+
+@pytest.fixture
+def broker_on(stopped_redis, settings, monkeypatch):
+    """Tasks go to a real broker (the test's own Redis), not in-process."""
+    from config.celery import app as celery_app
+
+    url = stopped_redis.url()
+    settings.REDIS_URL = url  # the worker subprocess reads it (tests/celery_worker.py)
+    saved = {key: celery_app.conf.get(key) for key in (
+        "broker_url", "CELERY_BROKER_URL", "result_backend", "CELERY_RESULT_BACKEND",
+        "task_always_eager", "CELERY_TASK_ALWAYS_EAGER")}
+    celery_app.conf.update(broker_url=url, CELERY_BROKER_URL=url, result_backend=url, CELERY_RESULT_BACKEND=url,
+                           task_always_eager=False, CELERY_TASK_ALWAYS_EAGER=False)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    monkeypatch.setenv("OUTBOX_SWEEP_EVERY_S", "2")
+    monkeypatch.setenv("API_SWEEP_EVERY_S", "5")
+    try:
+        yield celery_app
+    finally:
+        celery_app.conf.update(**saved)
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+def test_a_batch_posted_while_the_broker_is_down_is_answered_202_and_done_once_it_is_back(
+    transactional_db, broker_on, stopped_redis, provider, brand
+):
+    from tests.celery_worker import WorkerProcess
+
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    stopped_redis.stop()
+    r = api.post(base + "/consents/request", [consent_body(f"+9053000001{i:02d}") for i in range(30)])
+    assert r.status_code == 202, r.content
+    batch = ApiBatchRequest.objects.get(request_id=r.json()["requestId"])
+    assert TaskOutbox.objects.filter(args=[batch.pk]).exists()  # stored, waiting for the broker
+
+    stopped_redis.start()
+    back = time.monotonic()
+    worker = WorkerProcess(beat=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            batch.refresh_from_db()
+            if batch.state == "DONE":
+                break
+            time.sleep(0.5)
+        recovered = time.monotonic() - back
+    finally:
+        worker.stop()
+    assert batch.state == "DONE", f"batch still {batch.state} after {recovered:.0f}s"
+    assert Consent.objects.filter(brand=brand).count() == 30
+    assert not TaskOutbox.objects.filter(args=[batch.pk]).exists()
+    print(f"RESULT broker-down batch done {recovered:.1f}s after Redis returned (worker start included)")
