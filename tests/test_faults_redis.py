@@ -137,3 +137,46 @@ def test_a_batch_posted_while_the_broker_is_down_is_answered_202_and_done_once_i
     assert Consent.objects.filter(brand=brand).count() == 30
     assert not TaskOutbox.objects.filter(args=[batch.pk]).exists()
     print(f"RESULT broker-down batch done {recovered:.1f}s after Redis returned (worker start included)")
+
+
+def test_a_batch_whose_worker_is_killed_finishes_soon_after_a_new_worker_starts(
+    transactional_db, broker_on, provider, brand
+):
+    from consents.models import ApiBatchItem
+    from tests.celery_worker import WorkerProcess
+
+    api = client_for(make_api_user(provider=provider))
+    base = f"/sps/{provider.iys_code}/brands/{brand.brand_code}"
+    first = WorkerProcess(concurrency=1)
+    first.start()
+    try:
+        r = api.post(base + "/consents/request", [consent_body(f"+905301{i:06d}") for i in range(1000)])
+        assert r.status_code == 202
+        batch = ApiBatchRequest.objects.get(request_id=r.json()["requestId"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if ApiBatchItem.objects.filter(batch=batch).exclude(status="enqueue").exists():
+                break
+            time.sleep(0.05)
+    finally:
+        first.kill()  # SIGKILL mid-batch: its task stays unacknowledged until Redis's visibility timeout
+    done_before = ApiBatchItem.objects.filter(batch=batch).exclude(status="enqueue").count()
+    assert 0 < done_before < 1000
+    started = time.monotonic()
+    second = WorkerProcess(beat=True)
+    second.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            batch.refresh_from_db()
+            if batch.state == "DONE":
+                break
+            time.sleep(0.5)
+        recovered = time.monotonic() - started
+    finally:
+        second.stop()
+    assert batch.state == "DONE", f"batch still {batch.state} after {recovered:.0f}s"
+    assert recovered < 60
+    assert Consent.objects.filter(brand=brand).count() == 1000
+    assert not ApiBatchItem.objects.filter(batch=batch, status="enqueue").exists()
+    print(f"RESULT killed-worker batch done {recovered:.1f}s after a new worker was started ({done_before} done before)")
