@@ -223,8 +223,24 @@ def consents(request: HttpRequest) -> HttpResponse:
         "hidden": hidden,
         "upcoming": upcoming_visibility_dates() if not hidden else [],
         "now": timezone.now(),
+        # The brand card a reject/approve just changed takes focus (keyboard and screen reader users land
+        # where the change is, not at the top of the page); once, like the message that goes with it.
+        "focus_brand": request.session.pop(FOCUS_SESSION_KEY, None),
     }
     return render(request, "citizens/consents.html", context)
+
+
+FOCUS_SESSION_KEY = "citizens:focus_brand"
+
+
+def _back_to_the_card(request: HttpRequest, affected: list) -> HttpResponse:
+    """Back to the consents page at the card of the one brand `affected` belongs to (focus and scroll)."""
+    brands = {c.brand_id for c in affected}
+    if len(brands) != 1:
+        return redirect("citizens:consents")
+    (brand_id,) = brands
+    request.session[FOCUS_SESSION_KEY] = brand_id
+    return redirect(reverse("citizens:consents") + f"#marka-{brand_id}")
 
 
 def _ids(request: HttpRequest) -> list[int] | None:
@@ -279,7 +295,7 @@ def reject(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(n)d izin reddedildi. Ret hemen geçerlidir.") % {"n": changed})
     else:
         messages.info(request, _("Reddedilecek onay bulunamadı; değişiklik yapılmadı."))
-    return redirect(reverse("citizens:consents") + (f"#marka-{brand_id}" if brand_id else ""))
+    return _back_to_the_card(request, affected)
 
 
 @citizen_required
@@ -292,10 +308,10 @@ def approve(request: HttpRequest) -> HttpResponse:
     if consent_ids is None and brand_id is None:
         raise Http404
     try:
+        affected = citizen_consents_in_scope(
+            citizen=citizen, consent_ids=consent_ids, brand_id=brand_id, status="RET"
+        )
         if request.POST.get("confirm") != "1":
-            affected = citizen_consents_in_scope(
-                citizen=citizen, consent_ids=consent_ids, brand_id=brand_id, status="RET"
-            )
             return render(
                 request, "citizens/confirm_approve.html",
                 {"affected": affected, "consent_ids": consent_ids or [], "brand_id": brand_id},
@@ -310,7 +326,7 @@ def approve(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(n)d izin için yeniden onay verdiniz.") % {"n": changed})
     else:
         messages.info(request, _("Onay verilecek ret kaydı bulunamadı; değişiklik yapılmadı."))
-    return redirect("citizens:consents")
+    return _back_to_the_card(request, affected)
 
 
 @citizen_required

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's form templates for config.forms.FormRenderer (TemplatesSetting)
     "csp",  # Content-Security-Policy header (django-csp), see CONTENT_SECURITY_POLICY
     "axes",  # login brute force: failures per username+address, unlock in the admin
     "import_export",
@@ -61,6 +62,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Forms render through templates/forms/: help texts and errors carry the ids aria-describedby names.
+FORM_RENDERER = "config.forms.FormRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

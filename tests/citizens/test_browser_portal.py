@@ -47,10 +47,10 @@ def test_sign_in_with_an_sms_code_and_reject_one_brand(browser):
     wait_for_heading(browser, "İzinlerim")
     assert "2 izin reddedildi" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     card = browser.find_element(By.ID, f"marka-{deniz.pk}")
-    switches = card.find_elements(By.CSS_SELECTOR, "[role=switch]")
-    assert [s.get_attribute("aria-checked") for s in switches] == ["false", "false"]
-    other = browser.find_element(By.ID, f"marka-{yildiz.pk}").find_element(By.CSS_SELECTOR, "[role=switch]")
-    assert other.get_attribute("aria-checked") == "true"
+    switches = card.find_elements(By.CSS_SELECTOR, ".switch")
+    assert [s.get_attribute("data-state") for s in switches] == ["off", "off"]
+    other = browser.find_element(By.ID, f"marka-{yildiz.pk}").find_element(By.CSS_SELECTOR, ".switch")
+    assert other.get_attribute("data-state") == "on"
 
     assert set(Consent.objects.filter(brand=deniz).values_list("status", "source")) == {("RET", "IYS_WEB")}
     assert Consent.objects.get(brand=yildiz).status == "ONAY"

@@ -59,7 +59,7 @@ def test_page_groups_consents_by_brand_with_status_source_and_date(client, citiz
     page = client.get(reverse("citizens:consents")).content.decode()
     assert "Deniz Market A.Ş." in page and "Deniz Market" in page and "Yıldız Giyim" in page
     assert page.count('class="consent-row"') == 3
-    assert page.count('role="switch" aria-checked="true"') == 3
+    assert page.count('data-state="on"') == 3
     assert "Web sitesi" in page  # source HS_WEB, in words
     assert page.count('class="card brand-card"') == 2
     # The alias URL shows the same page.

@@ -42,7 +42,9 @@ def test_switch_text_follows_english(client, brand, settings):
     sign_in_client(client, citizen)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("citizens:consents")).content.decode()
-    assert ">Approved</span>" in page and ">Reject</span>" in page
+    assert 'data-label="Approved"' in page and ">Reject</span>" in page
+    # The switch's accessible name is its action, in English too (issue 17).
+    assert f'aria-label="Reject SMS (text message) consent for {brand.name}"' in page
 
 
 def test_brand_wide_reapproval_only_when_more_than_one_channel_is_rejected(client, brand):
@@ -170,7 +172,7 @@ def test_a_rejection_stored_for_both_types_is_one_switch_and_reapproval_lifts_bo
     assert sorted(rows.values_list("recipient_type", "status")) == [("BIREYSEL", "RET"), ("TACIR", "RET")]
 
     page = signed_in.get(reverse("citizens:consents")).content.decode()
-    assert page.count('role="switch"') == 1
+    assert page.count('class="switch ') == 1
 
     signed_in.post(reverse("citizens:approve"), {"consent": sms.pk, "confirm": "1"})
     assert sorted(rows.values_list("recipient_type", "status")) == [("BIREYSEL", "ONAY"), ("TACIR", "ONAY")]

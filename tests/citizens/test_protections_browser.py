@@ -45,8 +45,11 @@ def test_wrong_code_tells_the_tries_left_then_switches_show_their_action(browser
     on = browser.find_element(By.ID, f"sw-{onay.pk}")
     off = browser.find_element(By.ID, f"sw-{ret.pk}")
     # Visible words, not colour or knob position alone: the state and what a tap does.
-    assert on.text.split() == ["Onaylı", "Reddet"] and on.get_attribute("aria-checked") == "true"
-    assert off.text.split() == ["Reddedildi", "İzin", "ver"] and off.get_attribute("aria-checked") == "false"
+    # The state is drawn by CSS (the button's name is its action, issue 17): read it as the reader sees it.
+    shown = "return getComputedStyle(arguments[0].querySelector('.sw-state'), '::before').content"
+    assert browser.execute_script(shown, on) == '"Onaylı"' and on.text.split() == ["Reddet"]
+    assert browser.execute_script(shown, off) == '"Reddedildi"' and off.text.split() == ["İzin", "ver"]
+    assert on.get_attribute("data-state") == "on" and off.get_attribute("data-state") == "off"
     assert on.find_element(By.CSS_SELECTOR, ".sw-action").is_displayed()
     assert "0532 111 22 33" in browser.find_element(By.TAG_NAME, "main").text
     # One rejected channel: no brand-wide "approve again" beside its own switch.
@@ -72,5 +75,5 @@ def test_reapproving_asks_first_and_cancelling_changes_nothing(browser):
     browser.find_element(By.ID, "confirm-approve").click()
     wait_for_heading(browser, "İzinlerim")
     assert "1 izin için yeniden onay verdiniz" in browser.find_element(By.CSS_SELECTOR, ".messages").text
-    assert browser.find_element(By.ID, f"sw-{ret.pk}").get_attribute("aria-checked") == "true"
+    assert browser.find_element(By.ID, f"sw-{ret.pk}").get_attribute("data-state") == "on"
     assert Consent.objects.get(pk=ret.pk).status == "ONAY"

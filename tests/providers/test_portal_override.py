@@ -68,7 +68,7 @@ def test_onay_needs_a_later_date_and_an_evidence_note_then_is_marked(
     page = _post(client, rejected.brand)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "ILT005" in html and 'id="id_evidence_note-errors"' in html
+    assert "ILT005" in html and 'id="id_evidence_note_error"' in html
     page = _post(client, rejected.brand, evidence_note="Islak imzalı form no 2026/118",
                  consent_date=_text(rejection.consent_date - dt.timedelta(minutes=5)))
     assert "H178" in page.content.decode()
