@@ -5,7 +5,6 @@ ids). Pages come from the test client (no browser): every URL of the URLconf as 
 form sent empty or wrong so that it shows its errors."""
 from __future__ import annotations
 
-import os
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +14,12 @@ from citizens.models import CitizenAddress
 from providers.models import Brand
 from tests.test_language_purity import _url_params, _visitors, crawl_paths, demo_registry  # noqa: F401
 
+# Admin markup of Django's and django-import-export's own templates, not the project's: Django's tabular inline
+# shows a field's help text as a header icon without the id its inputs name, its read-only password widget
+# names a help text it does not render, and import-export's export form labels a toggle it renders only with
+# JavaScript. A new dangling reference anywhere else fails the test.
+THIRD_PARTY = ("-is_master_helptext'", "<div#id_password> aria-describedby='id_password_helptext'",
+               "for='select-all-toggle'")
 REFERENCES = ("aria-describedby", "aria-labelledby", "aria-controls", "aria-errormessage", "for")
 
 
@@ -66,10 +71,10 @@ def test_every_aria_reference_on_every_page_points_at_an_element(demo_registry, 
             return
         missing, references = dangling(html)
         describedby += sum(1 for _, attribute, _ in references if attribute == "aria-describedby")
-        broken.extend(f"[{who}] {label}: {m}" for m in missing)
+        broken.extend(f"[{who}] {label}: {m}" for m in missing if not any(t in m for t in THIRD_PARTY))
 
     # Every page of the URLconf as an anonymous visitor, a citizen, a portal owner and an admin.
-    for name in () if os.environ.get("ARIA_SKIP_CRAWL") else ("anonymous", "citizen", "demo", "admin"):
+    for name in ("anonymous", "citizen", "demo", "admin"):
         client = visitors[name].client
         for path in paths:
             check(name, f"GET {path}", client.get(path))
