@@ -94,16 +94,24 @@ def broker_on(stopped_redis, settings, monkeypatch):
         "task_always_eager", "CELERY_TASK_ALWAYS_EAGER")}
     celery_app.conf.update(broker_url=url, CELERY_BROKER_URL=url, result_backend=url, CELERY_RESULT_BACKEND=url,
                            task_always_eager=False, CELERY_TASK_ALWAYS_EAGER=False)
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    _forget_connections(celery_app)
     monkeypatch.setenv("OUTBOX_SWEEP_EVERY_S", "2")
     monkeypatch.setenv("API_SWEEP_EVERY_S", "5")
     try:
         yield celery_app
     finally:
         celery_app.conf.update(**saved)
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        _forget_connections(celery_app)
+
+
+def _forget_connections(celery_app) -> None:  # noqa: ANN001
+    """Celery caches its broker pool, producer pool and result backend (which listens on the result Redis for
+    every queued task): forget them, so the next task uses the Redis the configuration names now."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    if hasattr(celery_app._local, "backend"):
+        del celery_app._local.backend
 
 
 def test_a_batch_posted_while_the_broker_is_down_is_answered_202_and_done_once_it_is_back(
