@@ -21,6 +21,7 @@ from .models import (
     RecipientType,
     RetailerAccess,
     Status,
+    TaskOutbox,
 )
 from .recipients import try_normalize
 
@@ -175,3 +176,12 @@ class MovementCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("durum"))
     def status_label(self, obj: MovementCount) -> str:
         return _label(Status, obj.status)
+
+
+@admin.register(TaskOutbox)
+class TaskOutboxAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tasks committed but not yet handed to the broker (consents.outbox): a growing list means Redis is down."""
+
+    list_display = ("task", "args", "created_at", "attempts", "last_error")
+    list_filter = ("task",)
+    date_hierarchy = "created_at"

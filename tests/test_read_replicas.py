@@ -208,16 +208,16 @@ def test_a_citizen_sees_their_rejection_at_once(replica, client, brand):
     _reject_behind_the_callers_back(arama)
     wait_for_receipt()
     page = client.get(reverse("citizens:consents")).content.decode()
-    assert f'aria-checked="true" id="sw-{arama.pk}"' in page
-    assert f'aria-checked="true" id="sw-{mesaj.pk}"' in page
+    assert f'data-state="on" id="sw-{arama.pk}"' in page
+    assert f'data-state="on" id="sw-{mesaj.pk}"' in page
     # The citizen's own rejection: from then on their page is read from the primary.
     response = client.post(reverse("citizens:reject"), {"scope": "consent", "consent": mesaj.pk, "confirm": "1"})
     assert response.status_code == 302
     wait_for_receipt()
     with CaptureQueriesContext(connections[replica]) as on_replica:
         page = client.get(reverse("citizens:consents")).content.decode()
-    assert f'aria-checked="false" id="sw-{mesaj.pk}"' in page
-    assert f'aria-checked="false" id="sw-{arama.pk}"' in page
+    assert f'data-state="off" id="sw-{mesaj.pk}"' in page
+    assert f'data-state="off" id="sw-{arama.pk}"' in page
     assert not any("consents_consent" in q["sql"] for q in on_replica.captured_queries)
 
 

@@ -119,7 +119,7 @@ _TIMESTAMP_200 = {"200": {"description": "İşlem Başarılı", "content": {"tex
     BASE + "/agreements/{reportDate}/timestamp",
     summary="Zaman Damgası Özet Dosyası İndirme",
     operation_id="agreementTimeStamp",
-    response={200: str, **ERRS},
+    response=ERRS,  # the 200 answer is declared once, as İYS's text/plain (a second, int-keyed 200 breaks Swagger UI)
     openapi_extra={"responses": _TIMESTAMP_200},
 )
 def agreement_timestamp(request: HttpRequest, iysCode: int, brandCode: int, reportDate: str) -> HttpResponse:
