@@ -28,6 +28,10 @@ SWEEP_GRACE = dt.timedelta(seconds=5)
 
 
 def _task(name: str) -> Any:
+    if name not in current_app.tasks:
+        # A web process (runserver, gunicorn) has not imported the task modules yet: Celery's autodiscovery runs
+        # when the default modules are imported, which a worker does at start and we do here on first use.
+        current_app.loader.import_default_modules()
     return current_app.tasks[name]
 
 
