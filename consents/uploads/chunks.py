@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+
 from consents.errors import ConsentRuleError
 from consents.models import Upload, UploadShard
 from consents.rules import Movement, PeriodInfo
@@ -85,7 +87,12 @@ def shard_rows(upload: Upload, count: int) -> list[UploadShard]:
 
 
 def save_shard(upload: Upload, shard: int, counters: Counters, chunk: Chunk) -> None:
-    """A shard's counters and resume point, committed in the transaction of the chunk they describe."""
+    """A shard's counters and resume point, and the upload's totals, committed in the chunk's transaction.
+
+    The totals go with the chunk so that the progress page is right at every moment, also after a worker died
+    between two chunks (it showed the chunk before, or 0 after the first) and the instant a new worker resumes.
+    The upload row is locked only while the chunk commits; shards lock their own row first, then the upload's,
+    always in that order."""
     UploadShard.objects.filter(upload=upload, shard=shard).update(
         resume_line=chunk.last_line,
         bytes_processed=min(chunk.bytes_read, upload.size),
@@ -96,11 +103,19 @@ def save_shard(upload: Upload, shard: int, counters: Counters, chunk: Chunk) -> 
         refused=counters.refused,
         refusals_by_code=counters.by_code,
     )
+    refresh_totals(upload)
 
 
 def refresh_totals(upload: Upload) -> None:
     """Sum the shards into the upload's own fields (what the progress bar and the summary read)."""
-    shards = list(UploadShard.objects.filter(upload=upload))
+    with transaction.atomic(savepoint=False):
+        # Lock the upload row before reading the shards: two shards committing at once would otherwise each
+        # read the other's row as it was before, and the later writer would store the older sums.
+        Upload.objects.select_for_update().filter(pk=upload.pk).values_list("pk").first()
+        _store_totals(upload, list(UploadShard.objects.filter(upload=upload)))
+
+
+def _store_totals(upload: Upload, shards: list[UploadShard]) -> None:
     if not shards:
         return
     by_code: dict[str, int] = {}

@@ -299,7 +299,6 @@ class PostgresApplier:
                 chunk.last_line, chunk.bytes_read, 0, parts[number], chunk.refusals if number == 0 else [],
                 chunk.moot if number == 0 else [],
             ))
-        refresh_totals(self.upload)
 
     def finish(self) -> None:
         for shard in self.shards:

@@ -86,4 +86,3 @@ class RowApplier:
                 counters.refuse(refusal.code)
             counters.rows += rows
             save_shard(self.upload, 0, counters, chunk)
-        refresh_totals(self.upload)

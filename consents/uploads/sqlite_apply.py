@@ -197,7 +197,6 @@ class SqliteApplier:
             counters.unchanged += moot
             counters.rows += fresh + moot + sum(1 for r in chunk.refusals if r.line > resume)
             save_shard(self.upload, 0, counters, chunk)
-        refresh_totals(self.upload)
 
     def _decide(self, cursor: Any, chunk: Chunk, refusals: list[Refusal]) -> None:
         counters = self.counters
