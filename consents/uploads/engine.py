@@ -40,6 +40,9 @@ MOOT_BATCH = 5000  # recipients per lookup (SQLite's bound-parameter limit)
 
 # Rows per chunk (one short transaction per chunk and connection); the environment may lower it.
 CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "50000"))
+# SQLite (the embedded default) has one writer at a time: while a chunk's transaction is open, every other
+# request that writes (a sign-in, a session) waits for it, so its chunks are kept to a fraction of a second.
+SQLITE_CHUNK_ROWS = int(os.environ.get("UPLOAD_SQLITE_CHUNK_ROWS", "5000"))
 
 
 def build_context(upload: Upload, *, now: dt.datetime | None = None) -> UploadContext:
@@ -105,6 +108,8 @@ def run_upload(
     Raises parsing.UploadFileError (nothing stored) when the file as a whole is unusable.
     """
     context = build_context(upload, now=now)
+    if connection.vendor == "sqlite":
+        chunk_rows = min(chunk_rows, SQLITE_CHUNK_ROWS)
     with upload.original.open("rb") as stream:
         parsed = open_rows(stream, size=upload.size)
         layout = parsed.layout
