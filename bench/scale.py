@@ -1,7 +1,7 @@
 """How ileti's hot paths cost as the registry grows: the same measurements at two (or more) registry sizes.
 
     .venv/bin/python bench/scale.py [--sizes 1000000,10000000] [--large] [--upload-rows 1000000]
-        [--finalise 1000000] [--repeat 15] [--singles 300]
+        [--finalise 1000000] [--repeat 15] [--singles 300] [--profile]
 
 Uses a dedicated database (ileti_bench_scale: dropped, created, migrated) unless BENCH_DATABASE_URL says
 otherwise. It grows one realistic registry through the sizes (--large adds 50M, by hand: hours and ~60 GB):
@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -255,7 +256,24 @@ def _median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def measure(reg: Registry, *, repeat: int, singles: int, upload_rows: int, finalise: int, label: str) -> dict:
+def _profile(title: str, work: Callable[[], object], times: int) -> None:
+    """Where the time of `work` goes (--profile): the functions with the most own time, then by cumulative time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(times):
+        work()
+    profiler.disable()
+    print(f"  profile of {title} ({times} run(s)):", flush=True)
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(25)
+
+
+def measure(reg: Registry, *, repeat: int, singles: int, upload_rows: int, finalise: int, label: str,
+            profile: bool = False) -> dict:
     import json
 
     from django.test import Client
@@ -298,6 +316,10 @@ def measure(reg: Registry, *, repeat: int, singles: int, upload_rows: int, final
         assert r.status_code == 200, r.content[:300]
     results["status_cpu_ms"] = (time.process_time() - cpu) * 1000 / singles
     results["status_ms"] = (time.perf_counter() - wall) * 1000 / singles
+    if profile:
+        _profile("1,000-recipient status", batch, 10)
+        _profile("single status", lambda: [
+            api.post(base + "/consents/status", body, content_type="application/json") for body in bodies], 1)
 
     address, count = reg.typical_person
     claim = CitizenAddress.objects.filter(value=address).select_related("citizen").first()
@@ -397,6 +419,7 @@ def main() -> None:
                         help="due declarations finalised at each size (default: 1M, at most a tenth of the smallest size)")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--singles", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="cProfile the status calls at the largest size")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if args.large:
@@ -421,7 +444,7 @@ def main() -> None:
         print(f"size {size:,}: {consents:,} consents, {events:,} history rows, {len(reg.brand_ids):,} brands, "
               f"{reg.providers:,} providers (seeded in {seed_s:.0f}s, vacuum {vacuum_s:.0f}s)", flush=True)
         row = measure(reg, repeat=args.repeat, singles=args.singles, upload_rows=args.upload_rows,
-                      finalise=finalise, label=str(size))
+                      finalise=finalise, label=str(size), profile=args.profile and size == sizes[-1])
         table[size] = row
         print(
             f"  status1000_ms={row['status1000_ms']:.1f} status_cpu_ms={row['status_cpu_ms']:.2f} "
